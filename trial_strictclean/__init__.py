@@ -1,0 +1,10 @@
+"""
+trial-strictclean: a Trial reporter that fails each test which leaves the
+Twisted reactor dirty, and tells the reader where the leftover came from.
+
+Importing this package must stay cheap and must never import
+``twisted.internet.reactor``: Trial imports it while parsing options, before
+it installs the reactor chosen with ``--reactor``.
+"""
+
+__version__ = "0.1.0"
