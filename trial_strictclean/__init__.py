@@ -8,3 +8,12 @@ it installs the reactor chosen with ``--reactor``.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # DirtyReactor needs twisted.trial; load it only when asked for.
+    if name == "DirtyReactor":
+        from .verdict import DirtyReactor
+
+        return DirtyReactor
+    raise AttributeError(name)

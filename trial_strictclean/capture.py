@@ -1,0 +1,163 @@
+"""
+Hooks on Twisted's classes that note where resources are created and where
+user code asked them to close.
+
+They patch classes, not the reactor instance, so they work before Trial has
+installed the reactor chosen with ``--reactor`` and for every reactor alike.
+Installing twice is harmless; nothing here imports ``twisted.internet.reactor``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import weakref
+
+from . import provenance
+
+_installed = False
+
+# Listening ports whose close was requested and may still be pending, held
+# weakly: it never outgrows the ports alive.  Diagnosis matches a pending
+# delayed call to the port it would close.
+closing_ports: weakref.WeakSet = weakref.WeakSet()
+
+# Where user code asks a resource to stop: (module, class, method names).
+# Each is wrapped only where the class itself defines it, so an inherited
+# method is wrapped once, on the class that defines it.
+_CLOSERS = (
+    ("twisted.internet.abstract", "FileDescriptor", ("loseConnection",)),
+    ("twisted.internet.tcp", "_AbortingMixin", ("abortConnection",)),
+    ("twisted.internet.tcp", "Port", ("loseConnection", "stopListening")),
+    ("twisted.internet.tcp", "_BaseBaseClient", ("stopConnecting",)),
+    ("twisted.internet.udp", "Port", ("loseConnection", "stopListening")),
+    ("twisted.internet.base", "BaseConnector", ("disconnect", "stopConnecting")),
+    ("twisted.internet.task", "LoopingCall", ("stop",)),
+    ("twisted.internet.process", "_BaseProcess", ("signalProcess",)),
+    ("twisted.internet.process", "Process", ("loseConnection",)),
+    ("twisted.protocols.tls", "TLSMemoryBIOProtocol", ("loseConnection", "abortConnection")),
+    ("twisted.protocols.policies", "ProtocolWrapper", ("loseConnection",)),
+)
+
+# Classes whose instances we note the creation site of.
+_CREATED = (
+    ("twisted.internet.abstract", "FileDescriptor"),
+    ("twisted.internet.base", "BaseConnector"),
+    ("twisted.internet.task", "LoopingCall"),
+    ("twisted.internet.process", "_BaseProcess"),
+)
+
+
+def _wrap_init(cls) -> None:
+    original = cls.__init__
+
+    @functools.wraps(original)
+    def __init__(self, *args, **kwargs):
+        provenance.note_created(self)
+        original(self, *args, **kwargs)
+
+    cls.__init__ = __init__
+
+
+def _wrap_closer(cls, name: str) -> None:
+    original = cls.__dict__[name]
+
+    remember = closing_ports.add if _is_port(cls) else None
+
+    @functools.wraps(original)
+    def close(self, *args, **kwargs):
+        provenance.note_closed(self)
+        if remember is not None:
+            remember(self)
+        return original(self, *args, **kwargs)
+
+    setattr(cls, name, close)
+
+
+def _is_port(cls) -> bool:
+    return any(
+        c.__name__ == "BasePort" and c.__module__ == "twisted.internet.base"
+        for c in cls.__mro__
+    )
+
+
+class _ThreadWork:
+    """A unit of work sent to the reactor's thread pool, until it finishes."""
+
+    __slots__ = ("func", provenance.CREATED, "__weakref__")
+
+    def __init__(self, func) -> None:
+        self.func = func
+
+
+def _wrap_thread_pool() -> None:
+    from twisted.python.threadpool import ThreadPool
+
+    original = ThreadPool.callInThreadWithCallback
+    capture = provenance.capture
+
+    @functools.wraps(original)
+    def callInThreadWithCallback(self, onResult, func, *args, **kw):
+        pending = self.__dict__.get("_strictclean_work")
+        if pending is None:
+            pending = self._strictclean_work = set()
+        work = _ThreadWork(func)
+        setattr(work, provenance.CREATED, capture())
+        pending.add(work)
+
+        def run(*args, **kw):
+            try:
+                return func(*args, **kw)
+            finally:
+                pending.discard(work)
+
+        return original(self, onResult, run, *args, **kw)
+
+    ThreadPool.callInThreadWithCallback = callInThreadWithCallback
+
+
+def _wrap_delayed_call() -> None:
+    # The hottest path of all: every callLater of the suite comes through
+    # here, so capture is inlined rather than called through note_created.
+    from twisted.internet.base import DelayedCall
+
+    original = DelayedCall.__init__
+    capture = provenance.capture
+    attribute = provenance.CREATED
+
+    @functools.wraps(original)
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        setattr(self, attribute, capture())
+
+    DelayedCall.__init__ = __init__
+
+
+def _lookup(module: str, name: str):
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        # Optional parts (TLS without pyOpenSSL) and private names that a
+        # Twisted release moved: capture degrades, it never breaks a run.
+        return None
+
+
+def install() -> None:
+    """Patch Twisted's classes once per process."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    _wrap_delayed_call()
+    _wrap_thread_pool()
+    for module, name in _CREATED:
+        cls = _lookup(module, name)
+        if cls is not None:
+            _wrap_init(cls)
+    for module, name, methods in _CLOSERS:
+        cls = _lookup(module, name)
+        if cls is None:
+            continue
+        for method in methods:
+            if method in cls.__dict__:
+                _wrap_closer(cls, method)

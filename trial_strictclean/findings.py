@@ -1,0 +1,76 @@
+"""
+Findings: what a test left in the reactor, as plain values.
+
+Everything here is data that crosses boundaries (the text renderer, JSON,
+JUnit, another process under ``trial -j``), so it is frozen, holds only
+strings, numbers and tuples, and converts to and from plain dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# The public names of the kinds of leftover: JSON, JUnit and the docs use
+# them, so they only ever grow.
+KINDS = (
+    "listening-port-open",
+    "listening-port-closing",
+    "connection-open",
+    "connection-closing",
+    "connector-connecting",
+    "delayed-call",
+    "looping-call",
+    "protocol-timeout",
+    "deferred-timeout",
+    "defer-later",
+    "process-running",
+    "thread-work",
+    "reader",
+    "writer",
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    """A line of code: where a resource was created or asked to close."""
+
+    file: str
+    line: int
+    function: str
+    code: str | None = None
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One leftover, diagnosed: what it is, where it came from, what to do."""
+
+    kind: str
+    resource: str
+    state: str
+    message: str
+    side: str | None = None
+    created: Site | None = None
+    closed: Site | None = None
+    wait_for: str | None = None
+    fix: str | None = None
+    # User frames above ``created``, innermost first: the helper's caller,
+    # and so on.
+    callers: tuple[Site, ...] = field(default=())
+    # Findings that describe one thing (a port and the connections it
+    # accepted) share a group number so renderers can show them together.
+    group: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Finding:
+        values = dict(data)
+        for key in ("created", "closed"):
+            if values.get(key) is not None:
+                values[key] = Site(**values[key])
+        values["callers"] = tuple(Site(**s) for s in values.get("callers", ()))
+        return cls(**values)

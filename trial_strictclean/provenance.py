@@ -1,0 +1,200 @@
+"""
+Where a resource came from: captured cheaply when it is created or closed,
+turned into readable sites only when a leftover is reported.
+
+Capture runs on every ``callLater`` of the whole suite, so it walks a few
+frames, keeps code objects and line numbers (never frames, which would keep
+every local variable of the caller alive), formats nothing and reads no file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import linecache
+import os
+import sys
+import sysconfig
+
+from .findings import Site
+
+# The attribute names we set on Twisted's objects.  Storing provenance on the
+# object itself means it dies with the object: there is no registry to grow.
+CREATED = "_strictclean_created"
+CLOSED = "_strictclean_closed"
+
+# User frames kept above the innermost one, and how far we look for them.
+_CALLERS = 2
+_CALLER_SEARCH = 12
+# How deep we look for a user frame at all; resources the reactor creates on
+# its own (an accepted connection) have none, and we stop early for them.
+_MAX_DEPTH = 40
+
+# Twisted relies on these at run time; frames inside them are plumbing, not
+# the user's code.
+_TWISTED_DEPENDENCIES = (
+    "zope.interface",
+    "automat",
+    "constantly",
+    "incremental",
+    "hyperlink",
+    "attr",
+    "typing_extensions",
+    "OpenSSL",
+    "service_identity",
+)
+
+
+def _package_dir(name: str) -> str | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.join(list(spec.submodule_search_locations)[0], "")
+
+
+class _Libraries:
+    """Decides, once per file name, whether a file is library code."""
+
+    def __init__(self) -> None:
+        import twisted
+
+        self.twisted = os.path.join(os.path.dirname(twisted.__file__), "")
+        self.ours = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+        # The demonstration suite is user code, shipped inside the package.
+        self.demo = os.path.join(self.ours, "demo", "")
+        others = [_package_dir(name) for name in _TWISTED_DEPENDENCIES]
+        self.others = tuple(p for p in others if p)
+        paths = sysconfig.get_paths()
+        stdlib = {paths["stdlib"], paths["platstdlib"], os.path.dirname(os.__file__)}
+        self.stdlib = tuple(os.path.join(p, "") for p in stdlib if p)
+
+    def is_library(self, filename: str) -> bool:
+        if filename.startswith("<"):
+            # "<frozen importlib._bootstrap>" is the interpreter's; "<string>"
+            # and doctests are somebody's code.
+            return filename.startswith("<frozen")
+        if filename.startswith(self.ours):
+            return not filename.startswith(self.demo)
+        if filename.startswith(self.twisted):
+            # Twisted's own test modules are user code: on Twisted's suite
+            # the sites must be lines in twisted/*/test/.
+            parts = filename[len(self.twisted) :].split(os.sep)
+            return "test" not in parts[:-1]
+        if filename.startswith(self.others):
+            return True
+        if filename.startswith(self.stdlib):
+            return "site-packages" not in filename and "dist-packages" not in filename
+        return False
+
+
+_libraries: _Libraries | None = None
+_is_library_cache: dict[str, bool] = {}
+
+
+def is_library(filename: str) -> bool:
+    """Whether frames of this file are library code rather than the user's."""
+    global _libraries
+    known = _is_library_cache.get(filename)
+    if known is None:
+        if _libraries is None:
+            _libraries = _Libraries()
+        known = _is_library_cache[filename] = _libraries.is_library(filename)
+    return known
+
+
+def capture(depth: int = 2):
+    """
+    Note the innermost user frame of the current stack and a few callers.
+
+    Returns a flat tuple ``(code, line, code, line, ...)``, innermost first,
+    or None when no user code is on the stack.  ``depth`` frames are skipped
+    (the capturing hook and what called it).
+    """
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:
+        return None
+    cache = _is_library_cache
+    seen = 0
+    while frame is not None and seen < _MAX_DEPTH:
+        code = frame.f_code
+        library = cache.get(code.co_filename)
+        if library is None:
+            library = is_library(code.co_filename)
+        if not library:
+            break
+        frame = frame.f_back
+        seen += 1
+    else:
+        return None
+    found = [code, frame.f_lineno]
+    wanted = _CALLERS
+    frame = frame.f_back
+    seen = 0
+    while frame is not None and wanted and seen < _CALLER_SEARCH:
+        code = frame.f_code
+        library = cache.get(code.co_filename)
+        if library is None:
+            library = is_library(code.co_filename)
+        if not library:
+            found += (code, frame.f_lineno)
+            wanted -= 1
+        frame = frame.f_back
+        seen += 1
+    return tuple(found)
+
+
+def note_created(obj, depth: int = 3) -> None:
+    """Record where ``obj`` is being created, unless already recorded."""
+    if getattr(obj, CREATED, None) is None:
+        setattr(obj, CREATED, capture(depth))
+
+
+def note_closed(obj, depth: int = 3) -> None:
+    """Record where ``obj`` was first asked to close."""
+    if getattr(obj, CLOSED, None) is None:
+        try:
+            setattr(obj, CLOSED, capture(depth))
+        except AttributeError:
+            pass
+
+
+def _display_path(filename: str, root: str) -> str:
+    if filename.startswith(root):
+        return filename[len(root) :]
+    return filename
+
+
+def _function_name(code) -> str:
+    return getattr(code, "co_qualname", code.co_name)
+
+
+def sites(captured, root: str = "") -> tuple[Site, ...]:
+    """Resolve a captured tuple into sites, reading source lines now."""
+    if not captured:
+        return ()
+    root = os.path.join(root, "") if root else ""
+    result = []
+    for i in range(0, len(captured), 2):
+        code, line = captured[i], captured[i + 1]
+        source = linecache.getline(code.co_filename, line).strip() or None
+        result.append(
+            Site(
+                file=_display_path(code.co_filename, root),
+                line=line,
+                function=_function_name(code),
+                code=source,
+            )
+        )
+    return tuple(result)
+
+
+def created_sites(obj, root: str = "") -> tuple[Site, ...]:
+    return sites(getattr(obj, CREATED, None), root)
+
+
+def closed_site(obj, root: str = "") -> Site | None:
+    found = sites(getattr(obj, CLOSED, None), root)
+    return found[0] if found else None

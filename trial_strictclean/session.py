@@ -1,0 +1,88 @@
+"""
+Per-run state: the test running now, what the reactor held when it started,
+and the checkpoint that judges it once its cleanups and tearDown are done.
+"""
+
+from __future__ import annotations
+
+from twisted.python.failure import Failure
+
+from .diagnosis import diagnose
+from .inspection import Snapshot, clean
+from .verdict import DirtyReactor
+
+
+def _unwrapped(test):
+    # Reporters see tests through Trial's adapters (TestDecorator and
+    # friends); the hooks see the test itself.
+    for _ in range(10):
+        inner = getattr(test, "_originalTest", None)
+        if inner is None:
+            break
+        test = inner
+    return test
+
+
+class Session:
+    """Judges each test of one Trial run, at most once."""
+
+    def __init__(self, root: str, warn) -> None:
+        self.root = root
+        self._warn = warn
+        self._test = None
+        self._snapshot = None
+        self._reactor = None
+        # Set by the reporter when it receives a DirtyReactor error; stays
+        # False when a wrapper (--unclean-warnings) turned it into a warning.
+        self.delivered = False
+
+    def start(self, test) -> None:
+        """Note what the reactor holds as ``test`` starts."""
+        from twisted.internet import reactor
+
+        self._reactor = reactor
+        self._test = _unwrapped(test)
+        try:
+            self._snapshot = Snapshot(reactor)
+        except Exception as error:
+            self._snapshot = None
+            self._warn(f"could not look at the reactor before {test.id()}: {error!r}")
+
+    def stop(self, test) -> None:
+        if self._test is _unwrapped(test):
+            self._test = self._snapshot = None
+
+    def pending(self, test) -> bool:
+        """Whether ``test`` is running and not judged yet."""
+        return self._test is test and self._snapshot is not None
+
+    def inspect(self, test) -> list:
+        """Findings for what ``test`` left, which are then cleaned up."""
+        if not self.pending(test):
+            return []
+        snapshot, self._snapshot = self._snapshot, None
+        reactor = self._reactor
+        try:
+            left = snapshot.new_since(reactor)
+            if not left:
+                return []
+            findings, sockets = diagnose(reactor, left, self.root)
+            clean(reactor, left, sockets)
+        except Exception as error:
+            # The run goes on: a broken inspector must not break the suite.
+            self._warn(f"could not inspect the reactor after {test.id()}: {error!r}")
+            return []
+        return findings
+
+    def judge(self, test, result) -> bool:
+        """
+        Inspect ``test`` and, if it left anything, report the error through
+        ``result`` (the result the test itself reports to, so wrappers such
+        as --exitfirst see it).  True if the test now counts as errored.
+        """
+        findings = self.inspect(test)
+        if not findings:
+            return False
+        self.delivered = False
+        result.addError(test, Failure(DirtyReactor(findings, self.root)))
+        return self.delivered
