@@ -35,6 +35,9 @@ class Session:
         # Set by the reporter when it receives a DirtyReactor error; stays
         # False when a wrapper (--unclean-warnings) turned it into a warning.
         self.delivered = False
+        # Optional policy (ignore rules): triage(test, findings) returns the
+        # findings to report; it keeps its own account of the others.
+        self.triage = None
 
     def start(self, test) -> None:
         """Note what the reactor holds as ``test`` starts."""
@@ -81,6 +84,8 @@ class Session:
         as --exitfirst see it).  True if the test now counts as errored.
         """
         findings = self.inspect(test)
+        if findings and self.triage is not None:
+            findings = self.triage(test, findings)
         if not findings:
             return False
         self.delivered = False
