@@ -17,6 +17,10 @@ from .render_text import headline, render
 class DirtyReactor(DirtyReactorAggregateError):
     """A test left things in the reactor; ``findings`` says what."""
 
+    # In a ``trial -j`` worker the message is all that reaches the main
+    # process, so there it carries the findings as data (distributed.py).
+    wire = False
+
     def __init__(self, findings, root: str = "") -> None:
         Exception.__init__(self, headline(list(findings)))
         self.findings = tuple(findings)
@@ -26,6 +30,10 @@ class DirtyReactor(DirtyReactorAggregateError):
         self.selectables = []
 
     def __str__(self) -> str:
+        if self.wire:
+            from .distributed import encode
+
+            return encode(headline(list(self.findings)), self.findings)
         return render(list(self.findings), self.root).rstrip("\n")
 
 
