@@ -8,6 +8,7 @@ from __future__ import annotations
 from twisted.python.failure import Failure
 
 from .diagnosis import diagnose
+from .findings import Finding
 from .inspection import Snapshot, clean
 from .verdict import DirtyReactor
 
@@ -65,16 +66,24 @@ class Session:
             return []
         snapshot, self._snapshot = self._snapshot, None
         reactor = self._reactor
+        # The run goes on whatever breaks in here, and says so; a verdict
+        # with less detail beats a lost one.
         try:
             left = snapshot.new_since(reactor)
-            if not left:
-                return []
+        except Exception as error:
+            self._warn(f"could not look at the reactor after {test.id()}: {error!r}")
+            return []
+        if not left:
+            return []
+        try:
             findings, sockets = diagnose(reactor, left, self.root)
+        except Exception as error:
+            self._warn(f"could not describe what {test.id()} left: {error!r}")
+            findings, sockets = _undescribed(left), ()
+        try:
             clean(reactor, left, sockets)
         except Exception as error:
-            # The run goes on: a broken inspector must not break the suite.
-            self._warn(f"could not inspect the reactor after {test.id()}: {error!r}")
-            return []
+            self._warn(f"could not clean up after {test.id()}: {error!r}")
         return findings
 
     def judge(self, test, result) -> bool:
@@ -91,3 +100,27 @@ class Session:
         self.delivered = False
         result.addError(test, Failure(DirtyReactor(findings, self.root)))
         return self.delivered
+
+
+def _undescribed(left) -> list:
+    """Bare findings for when diagnosis itself failed."""
+    groups = (
+        ("delayed-call", left.calls),
+        ("reader", left.readers),
+        ("writer", left.writers),
+        ("process-running", left.processes),
+        ("thread-work", left.threads),
+    )
+    findings = []
+    for kind, objects in groups:
+        for obj in objects:
+            text = f"a {type(obj).__name__}"
+            findings.append(
+                Finding(
+                    kind=kind,
+                    resource=text,
+                    state="unknown",
+                    message=f"The test left {text} in the reactor (no further detail: see the warning above).",
+                )
+            )
+    return findings
