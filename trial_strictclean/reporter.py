@@ -16,7 +16,11 @@ import sys
 from twisted.python.failure import Failure
 from twisted.trial.reporter import TreeReporter
 
-from . import capture, trial_glue
+from . import capture, config, trial_glue
+from .outcomes import as_failure
+from .outputs import Reports, check_writable
+from .render_github import annotations, repository_root
+from .render_summary import render_summary
 from .render_text import render
 from .session import Session
 from .verdict import DirtyReactor
@@ -29,7 +33,9 @@ ROOT = os.getcwd()
 capture.install()
 
 
-def _wants_color(stream) -> bool:
+def _wants_color(stream, setting: str = "auto") -> bool:
+    if setting != "auto":
+        return setting == "always"
     if os.environ.get("NO_COLOR"):
         return False
     isatty = getattr(stream, "isatty", None)
@@ -39,13 +45,48 @@ def _wants_color(stream) -> bool:
         return False
 
 
+def _load_config() -> config.Config:
+    """The run's settings; on a mistake, say it and stop before any test."""
+    try:
+        settings = config.load(ROOT)
+        check_writable(settings)
+    except config.ConfigError as error:
+        sys.stderr.write(f"trial-strictclean: configuration error: {error}\n")
+        sys.stderr.flush()
+        # Trial builds its reporter before it runs anything, and lets
+        # SystemExit through: no test runs, no traceback.
+        raise SystemExit(2)
+    return settings
+
+
+class _Colorizer:
+    """Trial's tree colours, on or off as configured."""
+
+    _CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34"}
+
+    def __init__(self, stream, color: bool) -> None:
+        self.stream = stream
+        self.color = color
+
+    def write(self, text, color):
+        code = self._CODES.get(color)
+        if self.color and code:
+            text = f"\x1b[{code};1m{text}\x1b[0m"
+        self.stream.write(text)
+
+
 class StrictCleanReporter(TreeReporter):
     """Trial's tree reporter that fails each test leaving the reactor dirty."""
 
     def __init__(self, stream=sys.stdout, tbformat="default", realtime=False, publisher=None):
+        settings = _load_config()
         super().__init__(stream, tbformat, realtime, publisher)
-        self._color = _wants_color(stream)
+        self._color = _wants_color(stream, settings.color)
+        if settings.color != "auto":
+            self._colorizer = _Colorizer(stream, self._color)
         self._session = Session(ROOT, warn=self._warn)
+        self._reports = Reports(settings, ROOT, warn=self._warn)
+        self._session.triage = self._reports.triage
         self.dirty = []
         trial_glue.activate(self._session)
 
@@ -54,16 +95,43 @@ class StrictCleanReporter(TreeReporter):
 
     def startTest(self, test):
         super().startTest(test)
+        self._reports.outcomes.start(test)
+        self._reports.triage.saw(test)
         self._session.start(test)
 
     def stopTest(self, test):
         self._session.stop(test)
         super().stopTest(test)
+        self._reports.outcomes.stop(test)
+        self._reports.test_done()
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._reports.outcomes.success(test)
+
+    def addFailure(self, test, fail):
+        super().addFailure(test, fail)
+        self._reports.outcomes.failure(test, fail)
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._reports.outcomes.skip(test, reason)
+
+    def addExpectedFailure(self, test, error, todo=None):
+        super().addExpectedFailure(test, error, todo)
+        self._reports.outcomes.expected_failure(test, error, todo)
+
+    def addUnexpectedSuccess(self, test, todo=None):
+        super().addUnexpectedSuccess(test, todo)
+        self._reports.outcomes.unexpected_success(test, todo)
 
     def addError(self, test, error):
         if isinstance(error, Failure) and error.check(DirtyReactor):
             self._session.delivered = True
             self.dirty.append((test.id(), error.value.findings))
+            self._reports.outcomes.dirty(test, error.value.findings)
+        else:
+            self._reports.outcomes.failure(test, as_failure(error), "error")
         super().addError(test, error)
 
     def _formatFailureTraceback(self, fail):
@@ -71,6 +139,20 @@ class StrictCleanReporter(TreeReporter):
             return render(list(fail.value.findings), ROOT, self._color)
         return super()._formatFailureTraceback(fail)
 
+    def _printSummary(self):
+        # The end of our text comes just before Trial's PASSED/FAILED line.
+        reports = self._reports
+        written = reports.finish()
+        text = render_summary(reports.outcomes.records(), reports.triage.ignored, reports.triage.stale(), written)
+        if text:
+            self._write("%s\n", text)
+        super()._printSummary()
+
     def done(self):
         trial_glue.deactivate(self._session)
         super().done()
+        self._reports.finish()
+        if self._reports.config.annotations_wanted():
+            lines = annotations(self._reports.outcomes.records(), ROOT, repository_root(ROOT))
+            for line in lines:
+                self._stream.write(line + "\n")

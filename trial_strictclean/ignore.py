@@ -1,0 +1,117 @@
+"""
+Ignore rules: which findings a project accepts, and which of its rules
+no longer match anything (stale, like an unused ``noqa``).
+
+Plugged into ``Session.triage``: it sees a test's findings after the
+session cleaned them up and returns the ones that still fail the test.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from .config import Rule
+from .findings import Finding, Site
+from .markers import Marker, markers_of
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A finding that a rule or a marker accepted."""
+
+    test_id: str
+    finding: Finding
+    by: str
+
+
+class _Modules:
+    """Module names by source file, rebuilt when a file is not known yet."""
+
+    def __init__(self) -> None:
+        self._by_file: dict[str, str] = {}
+        self._size = -1
+
+    def name(self, path: str, root: str) -> str:
+        full = os.path.normcase(os.path.abspath(os.path.join(root, path)))
+        if full not in self._by_file and len(sys.modules) != self._size:
+            self._size = len(sys.modules)
+            for name, module in list(sys.modules.items()):
+                file = getattr(module, "__file__", None)
+                if isinstance(file, str):
+                    self._by_file.setdefault(os.path.normcase(os.path.abspath(file)), name)
+        known = self._by_file.get(full)
+        if known is not None:
+            return known
+        # Not imported as a module (exec'd code): guess from the path.
+        stem = os.path.splitext(path)[0].replace(os.sep, "/").strip("/")
+        if stem.endswith("/__init__"):
+            stem = stem[: -len("/__init__")]
+        return stem.replace("/", ".")
+
+
+def where_keys(site: Site, module: str) -> tuple[str, ...]:
+    """The strings a ``where`` glob is matched against for a creation site."""
+    path = site.file.replace(os.sep, "/")
+    return (f"{module}:{site.function}", f"{path}:{site.line}")
+
+
+class Triage:
+    """Applies the configured rules and the tests' markers; keeps count."""
+
+    def __init__(self, rules: tuple[Rule, ...], root: str) -> None:
+        self.rules = tuple(rules)
+        self.root = root
+        self.ignored: list[Ignored] = []
+        self._rule_hits = [0] * len(self.rules)
+        # Every marker of every test that ran, and how often it matched.
+        self._marker_hits: dict[Marker, int] = {}
+        self._modules = _Modules()
+
+    def saw(self, test) -> None:
+        """Note the markers of a test that runs, so unused ones are stale."""
+        for marker in markers_of(test):
+            self._marker_hits.setdefault(marker, 0)
+
+    def _rule_matches(self, rule: Rule, finding: Finding) -> bool:
+        if rule.kind is not None and rule.kind != finding.kind:
+            return False
+        if rule.where is None:
+            return True
+        if finding.created is None:
+            return False
+        module = self._modules.name(finding.created.file, self.root)
+        return any(fnmatchcase(key, rule.where) for key in where_keys(finding.created, module))
+
+    def __call__(self, test, findings: list[Finding]) -> list[Finding]:
+        """The findings that still fail ``test``; the others are counted."""
+        markers = markers_of(test)
+        for marker in markers:
+            self._marker_hits.setdefault(marker, 0)
+        keep = []
+        for finding in findings:
+            by = None
+            for marker in markers:
+                if marker.matches(finding.kind):
+                    self._marker_hits[marker] += 1
+                    by = marker.describe()
+                    break
+            if by is None:
+                for index, rule in enumerate(self.rules):
+                    if self._rule_matches(rule, finding):
+                        self._rule_hits[index] += 1
+                        by = rule.describe()
+                        break
+            if by is None:
+                keep.append(finding)
+            else:
+                self.ignored.append(Ignored(test.id(), finding, by))
+        return keep
+
+    def stale(self) -> list[str]:
+        """Rules and markers that matched nothing in this run."""
+        unused = [rule.describe() for rule, hits in zip(self.rules, self._rule_hits) if not hits]
+        unused += [marker.describe() for marker, hits in self._marker_hits.items() if not hits]
+        return unused

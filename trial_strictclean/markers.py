@@ -1,0 +1,87 @@
+"""
+The in-code way to accept a leftover: ``@ignore_leftovers(kind, ..., reason=...)``
+on a test method or on a test class (and so on all its tests).
+
+Kept free of Twisted imports: test modules import it at collection time.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import dataclass
+
+from .findings import KINDS
+
+ATTRIBUTE = "_strictclean_ignore"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One ``ignore_leftovers`` decoration: no kinds means every kind."""
+
+    kinds: tuple[str, ...]
+    reason: str
+    origin: str
+
+    def matches(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+    def describe(self) -> str:
+        kinds = ", ".join(self.kinds) if self.kinds else "any kind"
+        return f"@ignore_leftovers({kinds}) on {self.origin}"
+
+
+def _origin(target) -> str:
+    name = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
+    try:
+        path = inspect.getsourcefile(target)
+        line = inspect.getsourcelines(target)[1]
+    except (TypeError, OSError):
+        return name
+    if path and path.startswith(os.path.join(os.getcwd(), "")):
+        path = os.path.relpath(path)
+    return f"{name} ({path}:{line})"
+
+
+def ignore_leftovers(*kinds: str, reason: str):
+    """
+    Accept leftovers of ``kinds`` (every kind if none is given) from the
+    decorated test method, or from every test of the decorated class.
+
+    They are still cleaned up after the test; they are counted as ignored
+    instead of failing it.  ``reason`` is required: say why they are fine.
+    """
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown:
+        raise ValueError(
+            f"ignore_leftovers: {unknown[0]!r} is not a kind of leftover; "
+            f"the kinds are {', '.join(KINDS)}"
+        )
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError("ignore_leftovers: reason= is required: say why these leftovers are acceptable")
+
+    def decorate(target):
+        marker = Marker(tuple(kinds), reason.strip(), _origin(target))
+        if isinstance(target, type):
+            # Only this class's own markers: the ones it inherits are found
+            # on its bases when a test is checked.
+            existing = target.__dict__.get(ATTRIBUTE, ())
+        else:
+            existing = getattr(target, ATTRIBUTE, ())
+        setattr(target, ATTRIBUTE, tuple(existing) + (marker,))
+        return target
+
+    return decorate
+
+
+def markers_of(test) -> tuple[Marker, ...]:
+    """The markers that apply to ``test``: its method's, then its classes'."""
+    found: list[Marker] = []
+    method = getattr(test, getattr(test, "_testMethodName", "") or "", None)
+    function = getattr(method, "__func__", method)
+    if function is not None and not isinstance(function, type):
+        found += getattr(function, ATTRIBUTE, ())
+    for cls in type(test).__mro__:
+        found += cls.__dict__.get(ATTRIBUTE, ())
+    return tuple(found)

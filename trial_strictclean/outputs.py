@@ -1,0 +1,109 @@
+"""
+The CI outputs of one run: collects test records, applies ignore rules,
+and writes the JSON and JUnit reports atomically.
+
+JUnit is rewritten as tests finish (at most about one part in twenty of the
+run's time goes to it) and once more at the end, or at exit if the run was
+interrupted, so a killed run still leaves the tests finished so far.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import tempfile
+import time
+import weakref
+
+from . import render_json, render_junit
+from .config import Config, ConfigError
+from .ignore import Triage
+from .outcomes import Outcomes
+
+# The quickest JUnit rewrite interval, and how many times the cost of one
+# write we wait before the next.
+_MIN_INTERVAL = 1.0
+_COST_FACTOR = 20
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    folder = os.path.dirname(path) or "."
+    fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def check_writable(config: Config) -> None:
+    """Fail before any test runs if a report could not be written."""
+    for key, path in (("json", config.json), ("junit-xml", config.junit_xml)):
+        if path is None:
+            continue
+        folder = os.path.dirname(path) or "."
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"{key} = {path!r}: cannot create its folder: {error.strerror}") from None
+        if os.path.isdir(path) or not os.access(folder, os.W_OK):
+            raise ConfigError(f"{key} = {path!r}: cannot write a file there")
+
+
+class Reports:
+    """The records, ignore rules and report files of one run."""
+
+    def __init__(self, config: Config, root: str, warn) -> None:
+        self.config = config
+        self.root = root
+        self._warn = warn
+        self.outcomes = Outcomes(root)
+        self.triage = Triage(config.ignore, root)
+        self.started = time.time()
+        self.finished = False
+        self._next_junit = 0.0
+        self._failed: set[str] = set()
+        if config.json or config.junit_xml:
+            reports = weakref.ref(self)
+            atexit.register(lambda: (r := reports()) and r.finish())
+
+    def _write(self, path: str, render) -> bool:
+        try:
+            write_atomically(path, render())
+            return True
+        except Exception as error:
+            if path not in self._failed:  # say it once, keep the run going
+                self._failed.add(path)
+                self._warn(f"could not write {path}: {error}")
+            return False
+
+    def _junit(self) -> bytes:
+        return render_junit.render_xml(self.outcomes.records(), self.root, self.started)
+
+    def test_done(self) -> None:
+        """Rewrite the JUnit file if enough time has passed since the last."""
+        if self.config.junit_xml is None or time.monotonic() < self._next_junit:
+            return
+        began = time.monotonic()
+        self._write(self.config.junit_xml, self._junit)
+        cost = time.monotonic() - began
+        self._next_junit = time.monotonic() + max(_MIN_INTERVAL, _COST_FACTOR * cost)
+
+    def finish(self) -> list[tuple[str, str]]:
+        """Write every report for the last time; what was written where."""
+        if self.finished:
+            return []
+        self.finished = True
+        written = []
+        if self.config.junit_xml and self._write(self.config.junit_xml, self._junit):
+            written.append(("JUnit XML", self.config.junit_xml))
+        if self.config.json and self._write(
+            self.config.json, lambda: render_json.render(self.outcomes.records()).encode("utf-8")
+        ):
+            written.append(("JSON report", self.config.json))
+        return written

@@ -1,0 +1,94 @@
+"""
+The JUnit XML report, shaped as Jenkins and pytest's ``--junitxml`` write
+it: ``testsuites`` / ``testsuite`` / ``testcase`` with ``failure``,
+``error`` and ``skipped`` elements.
+
+A dirty test carries an ``error`` of type ``trial_strictclean.DirtyReactor``
+whose text is the same block the terminal shows, without colour.  The file
+must be valid XML whatever a test printed, so text is cleaned first.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+import xml.etree.ElementTree as ET
+
+from .outcomes import TestRecord
+from .render_text import headline, render
+
+DIRTY_TYPE = "trial_strictclean.DirtyReactor"
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# Everything XML 1.0 cannot carry, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _escape_char(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def xml_text(text: str) -> str:
+    """``text`` without ANSI codes, with what XML cannot hold spelled out."""
+    return _NOT_XML.sub(_escape_char, _ANSI.sub("", text))
+
+
+def _split_id(test_id: str) -> tuple[str, str]:
+    classname, dot, name = test_id.rpartition(".")
+    return (classname, name) if dot else ("", test_id)
+
+
+def _add(parent, tag: str, attrs: dict, text: str | None = None):
+    element = ET.SubElement(parent, tag, {k: xml_text(str(v)) for k, v in attrs.items() if v is not None})
+    if text:
+        element.text = xml_text(text)
+    return element
+
+
+def _counts(records: list[TestRecord]) -> dict:
+    return {
+        "tests": len(records),
+        "errors": sum(r.outcome == "error" for r in records),
+        "failures": sum(r.outcome == "failed" for r in records),
+        "skipped": sum(r.outcome in ("skipped", "expected-failure") for r in records),
+        "time": f"{sum(r.duration for r in records):.3f}",
+    }
+
+
+def render_xml(records: list[TestRecord], root: str = "", started: float | None = None) -> bytes:
+    """The whole file."""
+    counts = _counts(records)
+    suites = ET.Element("testsuites", {"name": "trial", **{k: str(v) for k, v in counts.items()}})
+    suite = _add(
+        suites,
+        "testsuite",
+        {
+            "name": "trial",
+            **counts,
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started or time.time())),
+            "hostname": socket.gethostname(),
+        },
+    )
+    for record in records:
+        classname, name = _split_id(record.id)
+        case = _add(
+            suite,
+            "testcase",
+            {
+                "classname": classname,
+                "name": name,
+                "time": f"{record.duration:.3f}",
+                "file": record.file,
+                "line": record.line,
+            },
+        )
+        for problem in record.problems:
+            tag = {"expected-failure": "skipped"}.get(problem.flavor, problem.flavor)
+            kind = "trial.todo" if problem.flavor == "expected-failure" else problem.type
+            _add(case, tag, {"type": kind, "message": problem.message}, problem.text)
+        if record.findings:
+            findings = list(record.findings)
+            _add(case, "error", {"type": DIRTY_TYPE, "message": headline(findings)}, render(findings, root, color=False))
+    return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
