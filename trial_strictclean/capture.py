@@ -90,6 +90,29 @@ class _ThreadWork:
         self.func = func
 
 
+# Reactors whose addReader/addWriter note the first registration of an
+# object with no creation site of its own (a raw descriptor of the user's).
+_REGISTERING = (
+    ("twisted.internet.selectreactor", "SelectReactor"),
+    ("twisted.internet.pollreactor", "PollReactor"),
+    ("twisted.internet.epollreactor", "EPollReactor"),
+    ("twisted.internet.kqreactor", "KQueueReactor"),
+    ("twisted.internet.asyncioreactor", "AsyncioSelectorReactor"),
+)
+
+
+def _wrap_register(cls, name: str) -> None:
+    original = cls.__dict__[name]
+    note = provenance.note_first_seen
+
+    @functools.wraps(original)
+    def register(self, selectable):
+        note(selectable)
+        return original(self, selectable)
+
+    setattr(cls, name, register)
+
+
 def _wrap_thread_pool() -> None:
     from twisted.python.threadpool import ThreadPool
 
@@ -154,6 +177,11 @@ def install() -> None:
         cls = _lookup(module, name)
         if cls is not None:
             _wrap_init(cls)
+    for module, name in _REGISTERING:
+        cls = _lookup(module, name)
+        for method in ("addReader", "addWriter"):
+            if cls is not None and method in cls.__dict__:
+                _wrap_register(cls, method)
     for module, name, methods in _CLOSERS:
         cls = _lookup(module, name)
         if cls is None:

@@ -104,32 +104,50 @@ class _Context:
         return None
 
 
-def _at(site: Site | None) -> str:
-    return f" at {site.location()}" if site else ""
+def _finding(kind: str, resource: str, detail: str, created: Site | None, closed: Site | None = None, **fields) -> Finding:
+    """
+    A finding whose ``message`` stands alone (for JSON and JUnit readers)
+    while ``detail`` says the same without repeating the resource, for the
+    text block that already names it on the line above.
+    """
+    sites = []
+    if created is not None:
+        sites.append(f"created at {created.location()}")
+    if closed is not None:
+        sites.append(f"asked to close at {closed.location()}")
+    where = f" ({', '.join(sites)})" if sites else ""
+    message = f"{resource[:1].upper()}{resource[1:]}{where}: {detail}"
+    return Finding(
+        kind=kind, resource=resource, detail=detail, message=message,
+        created=created, closed=closed, **fields,
+    )
 
 
 # --- selectables --------------------------------------------------------
 
 
 def _port_kind(port) -> str:
+    if _is(port, "twisted.internet.unix", ("DatagramPort",)):
+        return "UNIX datagram"
     if _is(port, "twisted.internet.udp", ("Port",)):
-        return "UDP" if not _is(port, "twisted.internet.unix", ("DatagramPort",)) else "UNIX datagram"
+        return "UDP"
     if _is(port, "twisted.internet.unix", ("Port",)):
         return "UNIX"
     return "TCP"
 
 
-def _describe_port(port) -> str:
-    kind = _port_kind(port)
+def _port_address(port) -> str:
     where = _safe(lambda: _address(port.getHost()), None)
-    if where is None:
-        where = str(getattr(port, "port", "?"))
+    return where if where is not None else str(getattr(port, "port", "?"))
+
+
+def _describe_port(port) -> str:
     factory = getattr(port, "factory", None) or getattr(port, "protocol", None)
     tls = False
     if factory is not None and _is(factory, "twisted.protocols.tls", ("TLSMemoryBIOFactory",)):
         factory = getattr(factory, "wrappedFactory", factory)
         tls = True
-    what = f"{'TLS over ' if tls else ''}{kind} port {where}"
+    what = f"{'TLS over ' if tls else ''}{_port_kind(port)} port {_port_address(port)}"
     if factory is not None:
         what += f" serving {_factory_name(factory)}"
     return what
@@ -149,23 +167,41 @@ def _factory_name(factory) -> str:
     return name
 
 
+_STOP_PORT_FIX = (
+    "Stop the port and wait for it: self.addCleanup(port.stopListening) "
+    "(Trial waits for a Deferred that a cleanup returns)."
+)
+
+
 def _port_finding(ctx: _Context, port) -> Finding:
     created, callers = ctx.created(port)
-    resource = _describe_port(port)
-    return Finding(
-        kind="listening-port-open",
-        resource=resource,
+    return _finding(
+        "listening-port-open",
+        _describe_port(port),
+        "Still listening: the test never called stopListening().",
+        created,
         state="listening",
-        created=created,
         callers=callers,
         wait_for="the Deferred returned by port.stopListening()",
+        fix=_STOP_PORT_FIX,
+    )
+
+
+def _closing_port_finding(ctx: _Context, port, due: str) -> Finding:
+    created, callers = ctx.created(port)
+    return _finding(
+        "listening-port-closing",
+        _describe_port(port),
+        "stopListening() was called, but the test did not wait for the "
+        "Deferred it returned, so the port had not finished closing.",
+        created,
+        ctx.closed(port),
+        state="closing",
+        callers=callers,
+        wait_for="the Deferred returned by stopListening()",
         fix=(
-            "Stop the port and wait for it: self.addCleanup(port.stopListening) "
-            "(Trial waits for a Deferred a cleanup returns)."
-        ),
-        message=(
-            f"The {resource}, opened{_at(created)}, is still listening: "
-            "the test never called stopListening()."
+            "Return that Deferred (return port.stopListening()), or register "
+            "the call as a cleanup: self.addCleanup(port.stopListening)."
         ),
     )
 
@@ -180,92 +216,80 @@ def _connection_side(conn) -> str | None:
 
 def _connection_finding(ctx: _Context, conn, side: str) -> Finding:
     protocol, tls = _unwrap_protocol(getattr(conn, "protocol", None))
-    proto = _name(protocol) if protocol is not None else "no protocol"
+    proto = _name(protocol) if protocol is not None else "its protocol"
     unix = _is(conn, "twisted.internet.unix", ("Server", "Client"))
     kind_word = ("TLS over " if tls else "") + ("UNIX" if unix else "TCP")
     local = _safe(lambda: _address(conn.getHost()))
     peer = _safe(lambda: _address(conn.getPeer()))
     closing = bool(getattr(conn, "disconnecting", False))
-    wrapper = getattr(conn, "protocol", None)
-    closed = ctx.closed(conn, wrapper, protocol)
+    closed = ctx.closed(conn, getattr(conn, "protocol", None), protocol)
+    lost = f"{proto}.connectionLost"
     if side == "server":
         port = getattr(conn, "server", None)
-        created, callers = ctx.created(conn, port)
+        # The reactor accepted it: the user's line is the port's creation.
+        created, callers = ctx.created(port)
         if port is not None and getattr(port, "connected", False):
-            port_text = _describe_port(port)
+            port_text = f"the {_describe_port(port)}"
         else:
-            # The port has stopped; the server end still knows its address.
-            port_text = f"the {'UNIX' if unix else 'TCP'} port {local} (since stopped)"
-        resource = f"server end of a {kind_word} connection {local} <- {peer} ({proto}), accepted by {port_text}"
-        lost = f"the server protocol's connectionLost ({proto}.connectionLost)"
-        why = (
-            "The server end closes only after it reads the client's close, "
-            f"so {lost} has not run yet."
-        )
+            port_text = f"the {'UNIX' if unix else 'TCP'} port {local}, since stopped"
+        resource = f"server end of a {kind_word} connection {local} <- {peer} ({proto})"
+        accepted = f"Accepted by {port_text} (created at the line below). "
+        why = f"The server protocol's connectionLost ({lost}) has not run"
+        if closing:
+            why += "."
+        else:
+            why += ": a server end closes only once the client's close reaches it."
         fix = (
-            f"Fire a Deferred from {proto}.connectionLost on the server side and "
-            "wait for it as well as for the client and the port (all three). "
-            "trial_strictclean.testing.connected_pair() does this in one call."
+            f"Fire a Deferred from {lost} on the server side and wait for it "
+            "too: the port, the client end and the server end (all three)."
         )
     else:
         created, callers = ctx.created(conn, getattr(conn, "connector", None))
         resource = f"client end of a {kind_word} connection {local} -> {peer} ({proto})"
-        lost = f"the client protocol's connectionLost ({proto}.connectionLost)"
-        why = f"{lost[0].upper()}{lost[1:]} has not run yet."
-        fix = (
-            f"Fire a Deferred from {proto}.connectionLost and return it from the "
-            "test or a cleanup; trial_strictclean.testing.connect() does this."
-        )
+        accepted = ""
+        why = f"The client protocol's connectionLost ({lost}) has not run."
+        fix = f"Fire a Deferred from {lost} and return it from the test or a cleanup."
     if closing:
         state = "closing"
-        ask = f"asked to close{_at(closed)}" if closed else "asked to close"
-        message = (
-            f"The {resource} was {ask}, but the test did not wait for the close "
-            f"to finish. {why}"
-        )
-        if side == "client":
-            fix = "loseConnection() only starts the close. " + fix
+        detail = f"{accepted}Asked to close, but the test did not wait for the close to finish. {why}"
+        fix = "loseConnection() only starts the close. " + fix
     else:
         state = "open"
-        message = f"The {resource} is still open. {why}"
-        if side == "client":
-            fix = "Close it with transport.loseConnection(), then wait: " + fix
-    return Finding(
-        kind=f"connection-{state}",
+        detail = f"{accepted}Never closed. {why}"
+        fix = "Close it with transport.loseConnection(), then wait. " + fix
+    return _finding(
+        f"connection-{state}",
+        resource,
+        detail,
+        created,
+        closed,
         side=side,
-        resource=resource,
         state=state,
-        created=created,
-        closed=closed,
         callers=callers,
-        wait_for=lost,
+        wait_for=f"the {'server' if side == 'server' else 'client'} protocol's connectionLost ({lost})",
         fix=fix,
-        message=message,
     )
 
 
-def _connector_finding(ctx: _Context, client) -> Finding:
-    connector = getattr(client, "connector", None)
+def _connector_finding(ctx: _Context, client, connector=None) -> Finding:
+    if connector is None:
+        connector = getattr(client, "connector", None)
     created, callers = ctx.created(connector, client)
     peer = _safe(lambda: _address(connector.getDestination()), "?")
     factory = getattr(connector, "factory", None)
-    resource = f"connection attempt to {peer}" + (f" by {_factory_name(factory)}" if factory is not None else "")
-    closed = ctx.closed(connector, client)
-    return Finding(
-        kind="connector-connecting",
-        resource=resource,
+    by = f" by {_factory_name(factory)}" if factory is not None else ""
+    return _finding(
+        "connector-connecting",
+        f"connection attempt to {peer}{by}",
+        "Neither connected nor failed when the test ended.",
+        created,
+        ctx.closed(connector, client),
         state="connecting",
-        created=created,
-        closed=closed,
         callers=callers,
-        wait_for="the factory's clientConnectionFailed or the protocol's connectionMade",
+        wait_for="the factory's clientConnectionFailed, or the protocol's connectionMade",
         fix=(
             "Wait for the attempt to finish, or stop it in a cleanup with "
             "connector.disconnect() and wait for clientConnectionFailed."
-        ),
-        message=(
-            f"The {resource}, started{_at(created)}, had not connected or failed "
-            "when the test ended."
         ),
     )
 
@@ -275,24 +299,18 @@ def _process_finding(ctx: _Context, proc) -> Finding:
     protocol = getattr(proc, "proto", None)
     proto = _name(protocol) if protocol is not None else "its ProcessProtocol"
     pid = getattr(proc, "pid", None)
-    argv = getattr(proc, "_strictclean_argv", None)
-    resource = f"child process {pid}" + (f" ({argv})" if argv else "") + f" with {proto}"
-    closed = ctx.closed(proc)
-    return Finding(
-        kind="process-running",
-        resource=resource,
+    return _finding(
+        "process-running",
+        f"child process {pid} ({proto})",
+        f"Had not ended when the test ended: {proto}.processEnded has not run.",
+        created,
+        ctx.closed(proc),
         state="running" if pid is not None else "exited, not reaped",
-        created=created,
-        closed=closed,
         callers=callers,
         wait_for=f"{proto}.processEnded",
         fix=(
-            f"End the process (transport.signalProcess('TERM')) and wait for "
+            "End the process (transport.signalProcess('KILL')) and wait for "
             f"{proto}.processEnded: fire a Deferred there and return it."
-        ),
-        message=(
-            f"The {resource}, spawned{_at(created)}, had not ended when the test "
-            f"ended: {proto}.processEnded has not run."
         ),
     )
 
@@ -302,175 +320,150 @@ def _selectable_finding(ctx: _Context, obj, reading: bool, writing: bool) -> Fin
     kind = "reader" if reading else "writer"
     how = " and ".join(w for w, on in (("reading", reading), ("writing", writing)) if on)
     fileno = _safe(lambda: obj.fileno(), "?")
-    resource = f"{_name(obj)} (file descriptor {fileno})"
-    return Finding(
-        kind=kind,
-        resource=resource,
+    remove = " and ".join(
+        f"reactor.remove{w}(it)" for w, on in (("Reader", reading), ("Writer", writing)) if on
+    )
+    return _finding(
+        kind,
+        f"{_name(obj)} (file descriptor {fileno})",
+        f"Still registered with the reactor for {how}.",
+        created,
+        ctx.closed(obj),
         state=f"registered for {how}",
-        created=created,
         callers=callers,
-        closed=ctx.closed(obj),
-        wait_for=None,
         fix=(
-            f"Remove it in a cleanup: reactor.remove{'Reader' if reading else 'Writer'}(...) "
-            "and close its file descriptor, or call its loseConnection() and wait "
-            "for connectionLost."
+            f"Remove it in a cleanup ({remove}) and close its file descriptor, "
+            "or, for a transport, call loseConnection() and wait for connectionLost."
         ),
-        message=f"The {resource}{', created' + _at(created) if created else ''} is still registered with the reactor for {how}.",
     )
 
 
 # --- delayed calls -------------------------------------------------------
 
 
+def _delayed_target(call):
+    """The function, arguments and owner a DelayedCall will run."""
+    func, args, kw = call.func, call.args, call.kw
+    return func, args, kw, getattr(func, "__self__", None)
+
+
 def _call_finding(ctx: _Context, call) -> tuple[Finding, object | None]:
     """A finding for one delayed call, and the object it belongs to (if any)."""
-    func, args, kw = call.func, call.args, call.kw
-    owner = getattr(func, "__self__", None)
+    func, args, kw, owner = _delayed_target(call)
     qualname = getattr(func, "__qualname__", "") or ""
+    name = getattr(func, "__name__", "") or ""
     remaining = _safe(lambda: call.getTime() - ctx.reactor.seconds(), None)
     due = f"due in {remaining:.2f}s" if isinstance(remaining, float) else "pending"
     created, callers = ctx.created(call)
 
     if _is(func, "twisted.internet.task", ("LoopingCall",)):
-        owner = func  # LoopingCall schedules itself: the call's func is the loop
-        created, callers = ctx.created(call, owner)
-        what = describe_callable(owner.f, owner.a, owner.kw)
-        interval = getattr(owner, "interval", None)
-        resource = f"LoopingCall of {what}" + (f" every {interval}s" if interval is not None else "")
-        return Finding(
-            kind="looping-call",
-            resource=resource,
+        loop = func  # LoopingCall schedules itself: the call's func is the loop
+        created, callers = ctx.created(loop, call)
+        interval = getattr(loop, "interval", None)
+        every = f" every {interval}s" if interval is not None else ""
+        return _finding(
+            "looping-call",
+            f"LoopingCall of {describe_callable(loop.f, loop.a, loop.kw)}{every}",
+            f"Started and never stopped; next call {due}.",
+            created,
             state=f"running, next call {due}",
-            created=created,
             callers=callers,
             wait_for="the Deferred returned by LoopingCall.start(), which fires after stop()",
             fix="Stop it when the test ends: self.addCleanup(loop.stop).",
-            message=f"The {resource}, started{_at(created)}, was never stopped.",
-        ), owner
+        ), loop
 
-    if qualname.endswith("TimeoutMixin.__timedOut") or qualname.endswith("TimeoutMixin._TimeoutMixin__timedOut"):
+    if qualname.endswith("TimeoutMixin.__timedOut") or name.endswith("__timedOut"):
         proto = _name(owner)
-        return Finding(
-            kind="protocol-timeout",
-            resource=f"{proto} timeout (TimeoutMixin.setTimeout)",
+        return _finding(
+            "protocol-timeout",
+            f"{proto} timeout from TimeoutMixin.setTimeout ({due})",
+            "Still pending because the protocol's connection is still open; "
+            "it is cancelled when the connection is lost.",
+            created,
             state=f"pending, {due}",
-            created=created,
             callers=callers,
             wait_for=f"{proto}.connectionLost, which cancels the timeout",
             fix=(
                 "Close the connection and wait for connectionLost, or call "
-                "setTimeout(None) on the protocol before the test ends."
+                "self.setTimeout(None) on the protocol before the test ends."
             ),
-            message=(
-                f"The {proto} protocol's idle timeout is still pending because its "
-                "connection is still open."
-            ),
-        ), owner
+        ), getattr(owner, "transport", None) or owner
 
     if "addTimeout" in qualname and "timeItOut" in qualname:
-        return Finding(
-            kind="deferred-timeout",
-            resource="a Deferred with addTimeout() that never fired",
+        return _finding(
+            "deferred-timeout",
+            f"timeout of a Deferred given addTimeout() ({due})",
+            "The Deferred never fired, so its timeout is still pending.",
+            created,
             state=f"pending, {due}",
-            created=created,
             callers=callers,
             wait_for="the Deferred given addTimeout()",
-            fix="Wait for that Deferred (return it from the test), or cancel it in a cleanup.",
-            message=(
-                f"A Deferred given addTimeout(){_at(created)} had not fired when the "
-                "test ended, so its timeout is still pending."
-            ),
+            fix="Return that Deferred from the test, or cancel it in a cleanup: self.addCleanup(d.cancel).",
         ), None
 
-    if _is(owner, "twisted.internet.defer", ("Deferred",)) and getattr(func, "__name__", "") == "callback":
+    if _is(owner, "twisted.internet.defer", ("Deferred",)) and name == "callback":
         for port in list(closing_ports):
             if getattr(port, "deferred", None) is owner:
                 return _closing_port_finding(ctx, port, due), port
         canceller = getattr(owner, "_canceller", None)
         if "deferLater" in (getattr(canceller, "__qualname__", "") or ""):
-            return Finding(
-                kind="defer-later",
-                resource="the Deferred of task.deferLater()",
+            return _finding(
+                "defer-later",
+                f"Deferred returned by task.deferLater() ({due})",
+                "The test did not wait for it.",
+                created,
                 state=f"pending, {due}",
-                created=created,
                 callers=callers,
                 wait_for="the Deferred returned by task.deferLater()",
                 fix=(
-                    "Return that Deferred from the test (or await it), or cancel it "
-                    "in a cleanup: self.addCleanup(d.cancel)."
-                ),
-                message=(
-                    f"task.deferLater() was called{_at(created)} but the test did not "
-                    "wait for the Deferred it returned."
+                    "Return that Deferred from the test (or await it), or cancel "
+                    "it in a cleanup: self.addCleanup(d.cancel)."
                 ),
             ), None
 
-    if _is(owner, "twisted.internet.udp", ("Port",)) and getattr(func, "__name__", "") == "connectionLost":
+    if _is(owner, "twisted.internet.udp", ("Port",)) and name == "connectionLost":
         return _closing_port_finding(ctx, owner, due), owner
 
-    if _is(owner, "twisted.internet.tcp", ("BaseClient",)) and getattr(func, "__name__", "") in (
+    if _is(owner, "twisted.internet.tcp", ("BaseClient",)) and name in (
         "failIfNotConnected",
         "resolveAddress",
     ):
-        return _connector_finding(ctx, owner), owner
+        return _connector_finding(ctx, owner), getattr(owner, "connector", None) or owner
+
+    if _is(owner, "twisted.internet.base", ("BaseConnector",)):
+        # The connector's own time limit for the attempt.
+        return _connector_finding(ctx, getattr(owner, "transport", None), owner), owner
 
     what = describe_callable(func, args, kw)
-    return Finding(
-        kind="delayed-call",
-        resource=f"reactor.callLater(..., {what})",
+    return _finding(
+        "delayed-call",
+        f"reactor.callLater(..., {what})",
+        f"Still pending ({due}).",
+        created,
         state=f"pending, {due}",
-        created=created,
         callers=callers,
-        wait_for=None,
         fix=(
             "Keep the DelayedCall that callLater returns and cancel it in a "
-            "cleanup (self.addCleanup(call.cancel)); if the test needs it to run, "
-            "drive time with twisted.internet.task.Clock instead."
+            "cleanup (self.addCleanup(call.cancel)); to let it run, pass the "
+            "code a twisted.internet.task.Clock and advance that instead."
         ),
-        message=f"A delayed call to {what}, scheduled{_at(created)}, is still pending ({due}).",
     ), None
 
 
-def _closing_port_finding(ctx: _Context, port, due: str) -> Finding:
-    created, callers = ctx.created(port)
-    closed = ctx.closed(port)
-    resource = _describe_port(port)
-    return Finding(
-        kind="listening-port-closing",
-        resource=resource,
-        state="closing",
-        created=created,
-        closed=closed,
-        callers=callers,
-        wait_for=f"the Deferred returned by stopListening(){_at(closed)}",
-        fix=(
-            "Return that Deferred (return port.stopListening() in tearDown), or "
-            "register it as a cleanup: self.addCleanup(port.stopListening)."
-        ),
-        message=(
-            f"stopListening() was called on the {resource}{_at(closed)}, but the "
-            "test did not wait for the Deferred it returned: the port was still "
-            "closing."
-        ),
-    )
-
-
 def _thread_finding(ctx: _Context, work) -> Finding:
-    created = provenance.sites(getattr(work, provenance.CREATED, None), ctx.root)
-    what = describe_callable(work.func)
-    return Finding(
-        kind="thread-work",
-        resource=f"{what} on the reactor's thread pool",
+    created, callers = ctx.created(work)
+    return _finding(
+        "thread-work",
+        f"{describe_callable(work.func)} on the reactor's thread pool",
+        "Still running (or queued) when the test ended.",
+        created,
         state="running or queued",
-        created=created[0] if created else None,
-        callers=created[1:],
+        callers=callers,
         wait_for="the Deferred returned by deferToThread()",
         fix=(
             "Return or await the Deferred from deferToThread(); for callInThread(), "
             "report completion with reactor.callFromThread and wait on that."
         ),
-        message=f"{what}, sent to a thread{_at(created[0] if created else None)}, had not finished when the test ended.",
     )
 
 
@@ -489,14 +482,16 @@ _ORDER = {
 
 def _fallback(kind: str, obj, error: Exception) -> Finding:
     resource = _safe(lambda: _repr.repr(obj), f"a {type(obj).__name__}")
+    detail = (
+        "Left in the reactor. (trial-strictclean could not describe it "
+        f"further: {type(error).__name__}: {_safe(lambda: str(error), '')})"
+    )
     return Finding(
         kind=kind,
         resource=resource,
         state="unknown",
-        message=(
-            f"{resource} was left in the reactor. (trial-strictclean could not "
-            f"describe it further: {type(error).__name__}: {error})"
-        ),
+        detail=detail,
+        message=f"{resource}: {detail}",
     )
 
 
@@ -524,34 +519,42 @@ def diagnose(reactor, leftovers: Leftovers, root: str = "") -> tuple[list[Findin
 
     readers = {id(x) for x in leftovers.readers}
     writers = {id(x) for x in leftovers.writers}
-    for obj in (*leftovers.readers, *leftovers.writers):
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        proc = getattr(obj, "proc", None)
+
+    def selectable(obj) -> None:
+        proc = _safe(lambda: getattr(obj, "proc", None), None)
         if proc is not None and _is(obj, "twisted.internet.process", ("ProcessReader", "ProcessWriter")):
             # One finding per process, not one per pipe.
             if id(proc) not in process_pipes:
                 process_pipes[id(proc)] = proc
                 add(lambda: _process_finding(ctx, proc), "process-running", proc, proc)
-            continue
+            return
         if _is(obj, "twisted.internet.process", ("PTYProcess",)):
             if id(obj) not in process_pipes:
                 process_pipes[id(obj)] = obj
                 add(lambda: _process_finding(ctx, obj), "process-running", obj, obj)
-            continue
+            return
         if _is(obj, "twisted.internet.base", ("BasePort",)):
             add(lambda: _port_finding(ctx, obj), "listening-port-open", obj, obj)
-            continue
+            return
         side = _connection_side(obj)
         if side == "client" and not getattr(obj, "connected", True):
-            add(lambda: _connector_finding(ctx, obj), "connector-connecting", obj, obj)
-            continue
+            connector = getattr(obj, "connector", None) or obj
+            add(lambda: _connector_finding(ctx, obj), "connector-connecting", obj, connector)
+            return
         if side is not None:
-            add(lambda: _connection_finding(ctx, obj, side), f"connection-open", obj, obj)
-            continue
+            add(lambda: _connection_finding(ctx, obj, side), "connection-open", obj, obj)
+            return
         reading, writing = id(obj) in readers, id(obj) in writers
         add(lambda: _selectable_finding(ctx, obj, reading, writing), "reader" if reading else "writer", obj, obj)
+
+    for obj in (*leftovers.readers, *leftovers.writers):
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        try:
+            selectable(obj)
+        except Exception as error:
+            findings.append((_fallback("reader" if id(obj) in readers else "writer", obj, error), None))
 
     anchors_seen = {id(a) for _, a in findings if a is not None}
     for call in leftovers.calls:
@@ -562,8 +565,10 @@ def diagnose(reactor, leftovers: Leftovers, root: str = "") -> tuple[list[Findin
             continue
         if finding.kind == "listening-port-closing":
             sockets.append(owner)
-        if finding.kind == "connector-connecting" and id(owner) in anchors_seen:
-            continue  # the connection attempt is already reported
+        if finding.kind == "connector-connecting":
+            if id(owner) in anchors_seen:
+                continue  # the connection attempt is already reported
+            anchors_seen.add(id(owner))
         findings.append((finding, owner))
 
     for work in leftovers.threads:
@@ -576,7 +581,7 @@ def _group_key(anchor) -> object:
     """The listening port a resource belongs to, or the resource itself."""
     if anchor is None:
         return None
-    server = getattr(anchor, "server", None)
+    server = _safe(lambda: getattr(anchor, "server", None), None)
     if server is not None and _is(anchor, "twisted.internet.tcp", ("Server",)):
         return id(server)
     return id(anchor)
@@ -602,8 +607,6 @@ def _grouped(findings: list[tuple[Finding, object]]) -> list[Finding]:
         if anchor is not None and _is(anchor, "twisted.internet.tcp", ("BaseClient",)):
             key = hosts.get("peer:" + _safe(lambda: _address(anchor.getHost()), ""), key)
             key = hosts.get(_safe(lambda: _address(anchor.getPeer()), ""), key)
-        if anchor is not None and _is(anchor, "twisted.internet.tcp", ("Server",)):
-            pass
         if key is None:
             key = ("alone", index)
         group = groups.setdefault(key, len(groups) + 1)

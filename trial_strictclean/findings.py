@@ -8,7 +8,7 @@ strings, numbers and tuples, and converts to and from plain dicts.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 # The public names of the kinds of leftover: JSON, JUnit and the docs use
 # them, so they only ever grow.
@@ -56,6 +56,9 @@ class Finding:
     closed: Site | None = None
     wait_for: str | None = None
     fix: str | None = None
+    # ``message`` without the resource named in it: what a renderer shows
+    # under a line that already names the resource.
+    detail: str | None = None
     # User frames above ``created``, innermost first: the helper's caller,
     # and so on.
     callers: tuple[Site, ...] = field(default=())
@@ -73,4 +76,6 @@ class Finding:
             if values.get(key) is not None:
                 values[key] = Site(**values[key])
         values["callers"] = tuple(Site(**s) for s in values.get("callers", ()))
-        return cls(**values)
+        # Data from a newer release may carry fields this one does not know.
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})

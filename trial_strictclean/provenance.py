@@ -69,6 +69,10 @@ class _Libraries:
         paths = sysconfig.get_paths()
         stdlib = {paths["stdlib"], paths["platstdlib"], os.path.dirname(os.__file__)}
         self.stdlib = tuple(os.path.join(p, "") for p in stdlib if p)
+        # Console scripts (bin/trial) sit at the bottom of every stack: a
+        # resource the reactor created on its own must not point at them.
+        scripts = {paths.get("scripts"), os.path.dirname(sys.executable)}
+        self.scripts = tuple(os.path.join(p, "") for p in scripts if p)
 
     def is_library(self, filename: str) -> bool:
         if filename.startswith("<"):
@@ -84,6 +88,9 @@ class _Libraries:
             return "test" not in parts[:-1]
         if filename.startswith(self.others):
             return True
+        for scripts in self.scripts:
+            if filename.startswith(scripts) and os.sep not in filename[len(scripts) :]:
+                return True
         if filename.startswith(self.stdlib):
             return "site-packages" not in filename and "dist-packages" not in filename
         return False
@@ -149,7 +156,25 @@ def capture(depth: int = 2):
 def note_created(obj, depth: int = 3) -> None:
     """Record where ``obj`` is being created, unless already recorded."""
     if getattr(obj, CREATED, None) is None:
-        setattr(obj, CREATED, capture(depth))
+        try:
+            setattr(obj, CREATED, capture(depth))
+        except AttributeError:
+            pass  # __slots__ or a read-only object: it goes without a site
+
+
+_MISSING = object()
+
+
+def note_first_seen(obj, depth: int = 3) -> None:
+    """
+    Record where ``obj`` is first seen, if nothing was recorded for it yet,
+    not even "no user code on the stack" (so this is cheap when repeated).
+    """
+    if getattr(obj, CREATED, _MISSING) is _MISSING:
+        try:
+            setattr(obj, CREATED, capture(depth))
+        except AttributeError:
+            pass
 
 
 def note_closed(obj, depth: int = 3) -> None:

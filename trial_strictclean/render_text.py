@@ -21,7 +21,8 @@ _STYLES = {
     "fix": "\x1b[32m",
 }
 
-_LABEL_WIDTH = 9
+_LABEL_WIDTH = 10
+_INDENT = "   "
 
 
 class _Painter:
@@ -35,74 +36,75 @@ class _Painter:
 
 
 def headline(findings: list[Finding]) -> str:
-    """One line naming what a test left: 'left the reactor dirty: ...'."""
-    counts = Counter(
-        f"{f.kind} ({f.side})" if f.side else f.kind for f in findings
-    )
+    """One line naming what a test left, by kind."""
+    counts = Counter(f"{f.kind} ({f.side})" if f.side else f.kind for f in findings)
     parts = [f"{n} x {k}" if n > 1 else k for k, n in counts.items()]
-    noun = "thing" if len(findings) == 1 else "things"
-    return f"Reactor left dirty: {len(findings)} {noun} still there: {', '.join(parts)}"
+    noun = "leftover" if len(findings) == 1 else "leftovers"
+    return (
+        f"This test left the reactor dirty ({len(findings)} {noun}: "
+        f"{', '.join(parts)}); it must wait for or close each one before it ends."
+    )
 
 
 def code_frame(site: Site, root: str = "", context: int = 1) -> list[str]:
     """The site's line with ``context`` lines around it, the line marked."""
     path = site.file if os.path.isabs(site.file) else os.path.join(root, site.file)
+    numbers = range(max(1, site.line - context), site.line + context + 1)
+    width = len(str(numbers[-1]))
     lines = []
-    first = max(1, site.line - context)
-    width = len(str(site.line + context))
-    for number in range(first, site.line + context + 1):
-        text = linecache.getline(path, number).rstrip("\n")
-        if not text and number != site.line:
+    for number in numbers:
+        text = linecache.getline(path, number).rstrip()
+        if number == site.line:
+            text = text or site.code or ""
+        elif not text.strip():
             continue
-        if number == site.line and not text:
-            text = site.code or ""
         mark = ">" if number == site.line else " "
         lines.append(f"{mark} {number:>{width}} | {text}")
     return lines
 
 
-def _site_lines(paint, label: str, site: Site, root: str, frame: bool) -> list[str]:
-    where = f"{site.location()} in {site.function}"
-    out = [f"{paint('label', label.ljust(_LABEL_WIDTH))}{where}"]
-    if frame:
-        for line in code_frame(site, root):
-            if line.startswith(">"):
-                line = paint("marker", ">") + line[1:]
-            out.append(" " * _LABEL_WIDTH + line)
-    elif site.code:
-        out.append(" " * _LABEL_WIDTH + "> " + site.code)
+def _label(paint, name: str) -> str:
+    return paint("label", name.ljust(_LABEL_WIDTH))
+
+
+def _site_lines(paint, label: str, site: Site, root: str, context: int) -> list[str]:
+    out = [f"{_label(paint, label)}{site.location()} in {site.function}"]
+    for line in code_frame(site, root, context):
+        if line.startswith(">"):
+            line = paint("marker", ">") + line[1:]
+        out.append(" " * _LABEL_WIDTH + line)
     return out
 
 
 def render_finding(finding: Finding, number: int, root: str = "", color: bool = False) -> str:
+    """One numbered finding: what, where created and closed, what to do."""
     paint = _Painter(color)
     side = f" ({finding.side})" if finding.side else ""
     lines = [f"{number}. {paint('kind', finding.kind + side)}: {finding.resource}"]
-    indent = " " * 3
-    body = [finding.message]
+    body = [finding.detail or finding.message]
     if finding.created:
-        body += _site_lines(paint, "created", finding.created, root, frame=True)
+        body += _site_lines(paint, "created", finding.created, root, context=1)
         for caller in finding.callers:
-            body.append(f"{paint('label', 'called'.ljust(_LABEL_WIDTH))}from {caller.location()} in {caller.function}")
+            body.append(f"{_label(paint, 'called')}from {caller.location()} in {caller.function}")
     else:
-        body.append(f"{paint('label', 'created'.ljust(_LABEL_WIDTH))}(no line of the test's code was on the stack)")
+        body.append(f"{_label(paint, 'created')}(no line of the test's code was on the stack)")
     if finding.closed:
-        body += _site_lines(paint, "closed", finding.closed, root, frame=False)
+        body += _site_lines(paint, "closed", finding.closed, root, context=0)
     if finding.wait_for:
-        body.append(f"{paint('label', 'wait for'.ljust(_LABEL_WIDTH))}{finding.wait_for}")
+        body.append(f"{_label(paint, 'wait for')}{finding.wait_for}")
     if finding.fix:
-        body.append(f"{paint('label', 'fix'.ljust(_LABEL_WIDTH))}{paint('fix', finding.fix)}")
-    lines += [indent + line for line in body]
+        body.append(f"{_label(paint, 'fix')}{paint('fix', finding.fix)}")
+    lines += [_INDENT + line for line in body]
     return "\n".join(lines)
 
 
 def render(findings: list[Finding], root: str = "", color: bool = False) -> str:
-    """The whole block for one dirty test."""
+    """The whole block for one dirty test, related findings side by side."""
     paint = _Painter(color)
-    out = [paint("headline", headline(findings)), ""]
+    out = [paint("headline", headline(findings))]
     group = None
     for number, finding in enumerate(findings, 1):
-        if group is not None and finding.group != group:
+        if finding.group != group:
             out.append("")
         group = finding.group
         out.append(render_finding(finding, number, root, color))
