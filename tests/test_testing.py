@@ -21,7 +21,7 @@ from zope.interface import implementer
 
 from twisted.internet import protocol
 from twisted.internet.address import IPv4Address, UNIXAddress
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionRefusedError, NoProtocol
 from twisted.internet.interfaces import IProtocol, IProtocolFactory, ISSLTransport
 from twisted.protocols.policies import WrappingFactory
@@ -295,7 +295,8 @@ class ConnectedPairTests(CleanReactorTestCase):
     def assertRefused(self, address: IPv4Address) -> None:
         with socket.socket() as probe:
             self.assertNotEqual(
-                probe.connect_ex((address.host, address.port)), 0,
+                probe.connect_ex((address.host, address.port)),
+                0,
                 f"something still listens on {address}",
             )
 
@@ -523,7 +524,7 @@ class WaitForDisconnectTests(CleanReactorTestCase):
 class TLSTests(CleanReactorTestCase):
     skip = TLS_SKIP
 
-    async def _tls_echo(self, **options: object) -> None:
+    async def _tls_echo(self, **options: object) -> tuple[Echo, Collector]:
         server, client = await connected_pair(
             self,
             protocol.Factory.forProtocol(Echo),
@@ -536,9 +537,19 @@ class TLSTests(CleanReactorTestCase):
         self.assertTrue(ISSLTransport.providedBy(client.transport))
         await echo_round_trip(client, b"secret " * 5000)
         self.assertIsNotNone(client.transport.getPeerCertificate())
+        return server, client
 
     async def test_tcp(self) -> None:
         await self._tls_echo()
+
+    async def test_wait_for_disconnect(self) -> None:
+        """Waiting on a TLS transport waits for the user's protocol it carries."""
+        server, client = await self._tls_echo()
+        lost = wait_for_disconnect(client.transport)
+        client.transport.loseConnection()
+        await lost
+        await wait_for_disconnect(server.transport)
+        self.assertFalse(client.transport.connected)
 
     async def test_ipv6(self) -> None:
         await self._tls_echo(interface="::1")
@@ -552,7 +563,9 @@ class TLSTests(CleanReactorTestCase):
         server_tls, client_tls = self_signed_tls("127.0.0.1")
         port = listen(self, protocol.Factory.forProtocol(Echo), tls=server_tls)
         client = await connect(
-            self, port.getHost(), protocol.Factory.forProtocol(Collector),
+            self,
+            port.getHost(),
+            protocol.Factory.forProtocol(Collector),
             tls=client_tls,
         )
         await echo_round_trip(client, b"by IP address")
@@ -563,7 +576,9 @@ class TLSTests(CleanReactorTestCase):
         _, client_tls = self_signed_tls()
         port = listen(self, protocol.Factory.forProtocol(Echo), tls=server_tls)
         client = await connect(
-            self, port.getHost(), protocol.Factory.forProtocol(RecordsLoss),
+            self,
+            port.getHost(),
+            protocol.Factory.forProtocol(RecordsLoss),
             tls=client_tls,
         )
         await wait_for_disconnect(client)
@@ -592,9 +607,9 @@ class TimeoutTests(CleanReactorTestCase):
         stalled.connect(("127.0.0.1", port.getHost().port))
         await factory.connected
         expected = (
-            "server connection 127.0.0.1:%d <- 127.0.0.1:%d (protocol Flood) "
+            f"server connection 127.0.0.1:{port.getHost().port} <- "
+            f"127.0.0.1:{stalled.getsockname()[1]} (protocol Flood) "
             "never reported connectionLost within 0.5s"
-            % (port.getHost().port, stalled.getsockname()[1])
         )
         started = self.reactor.seconds()
         error = await self.assertFailure(cleanups.run(), CleanupTimeout)
@@ -611,16 +626,16 @@ class TimeoutTests(CleanReactorTestCase):
         address = IPv4Address("TCP", *stalled.getsockname())
         client = await connect(cleanups, address, factory, timeout=0.25)
         expected = (
-            "client connection 127.0.0.1:%d -> 127.0.0.1:%d (protocol Flood) "
+            f"client connection 127.0.0.1:{client.transport.getHost().port} -> "
+            f"127.0.0.1:{address.port} (protocol Flood) "
             "never reported connectionLost within 0.25s"
-            % (client.transport.getHost().port, address.port)
         )
         error = await self.assertFailure(cleanups.run(), CleanupTimeout)
         self.assertEqual(str(error), expected)
         self.assertTrue(client.transport.disconnected)
 
 
-FIXTURE = '''
+FIXTURE = """
 from twisted.internet import protocol
 from twisted.trial import unittest
 
@@ -651,7 +666,25 @@ class HalfWay(unittest.TestCase):
             protocol.Factory.forProtocol(protocol.Protocol),
         )
         self.fail("failing half-way, still connecting")
-'''
+"""
+
+
+class ImportTests(unittest.TestCase):
+    def test_no_reactor_at_import(self) -> None:
+        """Importing the helpers leaves the choice of reactor open."""
+        check = (
+            "import sys, trial_strictclean.testing; "
+            "sys.exit('twisted.internet.reactor' in sys.modules)"
+        )
+        finished = subprocess.run(
+            [sys.executable, "-c", check],
+            env=dict(os.environ, PYTHONPATH=MAIN),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=60,
+        )
+        self.assertEqual(finished.returncode, 0, finished.stdout)
 
 
 class FailingHalfWayTests(unittest.TestCase):

@@ -23,7 +23,8 @@ import ipaddress
 import os
 import shutil
 import tempfile
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from zope.interface import directlyProvides, implementer, providedBy
 
@@ -33,7 +34,6 @@ from twisted.internet.error import NoProtocol
 from twisted.internet.interfaces import (
     IListeningPort,
     ILoggingContext,
-    IProtocol,
     IProtocolFactory,
     ITransport,
 )
@@ -206,8 +206,12 @@ def connected_pair(
             testcase, server_factory, interface, 0, server_tls, reactor, timeout
         )
     client_connected = connect(
-        testcase, port.getHost(), client_factory, tls=client_tls,
-        reactor=reactor, timeout=timeout,
+        testcase,
+        port.getHost(),
+        client_factory,
+        tls=client_tls,
+        reactor=reactor,
+        timeout=timeout,
     )
 
     def find_server(client: Any) -> Deferred:
@@ -228,10 +232,11 @@ def wait_for_disconnect(protocol_or_transport: Any) -> Deferred:
     protocol = protocol_or_transport
     if ITransport.providedBy(protocol_or_transport):
         transport = protocol_or_transport
-        # TCP and UNIX transports call it .protocol (and drop it once the
-        # connection is lost); TLS and other wrappers call it .wrappedProtocol.
-        protocol = getattr(transport, "protocol", None) or getattr(
-            transport, "wrappedProtocol", None
+        # TLS and other wrappers call it .wrappedProtocol (ask them first:
+        # they pass unknown names on to the transport below); TCP and UNIX
+        # transports call it .protocol, and drop it once the connection is lost.
+        protocol = getattr(transport, "wrappedProtocol", None) or getattr(
+            transport, "protocol", None
         )
         if protocol is None:
             if getattr(transport, "disconnected", False):
@@ -306,6 +311,7 @@ def _listen_tcp(
     reactor: Any,
     timeout: float,
 ) -> tuple[Any, _WatchingFactory]:
+    """Listen on TCP and register the cleanup; return the port and its watcher."""
     reactor = _reactor(reactor)
     _require_loopback(interface)
     watching = _WatchingFactory(factory, "server")
@@ -325,6 +331,7 @@ def _listen_unix(
     reactor: Any,
     timeout: float,
 ) -> tuple[Any, _WatchingFactory]:
+    """Listen on a UNIX socket and register the cleanup, as _listen_tcp does."""
     reactor = _reactor(reactor)
     directory = None
     if path is None:
@@ -344,7 +351,6 @@ def _listen_unix(
     return listening, watching
 
 
-
 def _reactor(reactor: Any) -> Any:
     """Return the given reactor, or the global one, imported only now."""
     if reactor is None:
@@ -360,8 +366,7 @@ def _require_loopback(host: str) -> None:
         loopback = False
     if not loopback:
         raise ValueError(
-            f"{host!r} is not a loopback address; use one such as "
-            "'127.0.0.1' or '::1'"
+            f"{host!r} is not a loopback address; use one such as '127.0.0.1' or '::1'"
         )
 
 
