@@ -69,8 +69,10 @@ def _parse(run: TrialRun) -> TrialRun:
 
 def run_trial(*args: str, env: dict | None = None, cwd: str | None = None) -> TrialRun:
     """Run trial with ``args`` (fixture modules importable) and parse it."""
-    environment = dict(os.environ)
-    environment.pop("TRIAL_STRICTCLEAN_JSON", None)
+    # The outer run's own settings must not leak into the runs it makes.
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("TRIAL_STRICTCLEAN_")
+    }
     environment["NO_COLOR"] = "1"
     environment["PYTHONPATH"] = os.pathsep.join(
         p for p in (FIXTURES, PROJECT, environment.get("PYTHONPATH")) if p

@@ -11,9 +11,13 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # DirtyReactor needs twisted.trial; load it only when asked for.
+    # Loaded only when asked for: DirtyReactor needs twisted.trial.
     if name == "DirtyReactor":
         from .verdict import DirtyReactor
 
         return DirtyReactor
-    raise AttributeError(name)
+    if name == "ignore_leftovers":
+        from .markers import ignore_leftovers
+
+        return ignore_leftovers
+    raise AttributeError(f"module 'trial_strictclean' has no attribute {name!r}")
