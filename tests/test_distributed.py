@@ -42,5 +42,5 @@ class SameAsOneProcess(SynchronousTestCase):
 
     def test_workers_of_other_reporters_are_untouched(self):
         run = cached_run("-j2", "foundation_suite")
-        self.assertNotIn("Reactor left dirty", run.output)
+        self.assertNotIn("left the reactor dirty", run.output)
         self.assertNotIn("trial-strictclean", run.output)

@@ -66,7 +66,7 @@ class Verdicts(SynchronousTestCase):
         self.assertEqual(set(run.errors), DIRTY, run.output)
         for test_id in DIRTY:
             self.assertEqual(len(run.errors[test_id]), 1, run.error_text(test_id))
-            self.assertIn("Reactor left dirty", run.error_text(test_id))
+            self.assertIn("left the reactor dirty", run.error_text(test_id))
 
     def test_dirty_test_is_not_also_a_success(self):
         lines = self.run_suite().output.splitlines()
@@ -130,7 +130,8 @@ class Options(SynchronousTestCase):
     def test_unclean_warnings_turn_verdicts_into_warnings(self):
         run = self.run_dirty("--unclean-warnings")
         self.assertEqual((run.returncode, run.counts), (0, {"successes": 3}), run.output)
-        self.assertEqual(run.output.count("UserWarning: Reactor left dirty"), 3, run.output)
+        warnings = [l for l in run.output.splitlines() if "UserWarning" in l and "left the reactor dirty" in l]
+        self.assertEqual(len(warnings), 3, run.output)
 
     def test_exitfirst_stops_at_the_first_dirty_test(self):
         run = self.run_dirty("--exitfirst")
