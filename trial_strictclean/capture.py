@@ -139,21 +139,25 @@ def _wrap_thread_pool() -> None:
     ThreadPool.callInThreadWithCallback = callInThreadWithCallback
 
 
-def _wrap_delayed_call() -> None:
-    # The hottest path of all: every callLater of the suite comes through
-    # here, so capture is inlined rather than called through note_created.
-    from twisted.internet.base import DelayedCall
+def _wrap_call_later() -> None:
+    # The hottest path of all: every reactor.callLater of the suite comes
+    # through here.  Wrapping the reactor's callLater rather than
+    # DelayedCall.__init__ costs about a microsecond less per call, and
+    # leaves task.Clock (never a leftover) untouched.  A plain attribute
+    # store is cheaper than setattr() with a variable name.
+    from twisted.internet.base import ReactorBase
 
-    original = DelayedCall.__init__
+    original = ReactorBase.callLater
     capture = provenance.capture
-    attribute = provenance.CREATED
+    assert provenance.CREATED == "_strictclean_created"
 
     @functools.wraps(original)
-    def __init__(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        setattr(self, attribute, capture())
+    def callLater(self, *args, **kwargs):
+        call = original(self, *args, **kwargs)
+        call._strictclean_created = capture()
+        return call
 
-    DelayedCall.__init__ = __init__
+    ReactorBase.callLater = callLater
 
 
 def _lookup(module: str, name: str):
@@ -171,7 +175,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    _wrap_delayed_call()
+    _wrap_call_later()
     _wrap_thread_pool()
     for module, name in _CREATED:
         cls = _lookup(module, name)

@@ -22,9 +22,8 @@ from .findings import Site
 CREATED = "_strictclean_created"
 CLOSED = "_strictclean_closed"
 
-# User frames kept above the innermost one, and how far we look for them.
+# User frames kept above the innermost one.
 _CALLERS = 2
-_CALLER_SEARCH = 12
 # How deep we look for a user frame at all; resources the reactor creates on
 # its own (an accepted connection) have none, and we stop early for them.
 _MAX_DEPTH = 40
@@ -115,9 +114,15 @@ def capture(depth: int = 2):
     """
     Note the innermost user frame of the current stack and a few callers.
 
-    Returns a flat tuple ``(code, line, code, line, ...)``, innermost first,
-    or None when no user code is on the stack.  ``depth`` frames are skipped
-    (the capturing hook and what called it).
+    Returns a flat tuple ``(code, offset, code, offset, ...)``, innermost
+    first, or None when no user code is on the stack; ``offset`` is the
+    frame's bytecode offset, turned into a line number only when reported
+    (computing ``f_lineno`` decodes the line table: too slow to do on every
+    ``callLater``).  ``depth`` frames are skipped (the hook and its caller).
+
+    Callers are the user frames directly above the innermost one (a test
+    calling a helper); the walk stops at the first library frame, which
+    keeps the common case to a couple of dictionary look-ups.
     """
     try:
         frame = sys._getframe(depth)
@@ -125,32 +130,44 @@ def capture(depth: int = 2):
         return None
     cache = _is_library_cache
     seen = 0
-    while frame is not None and seen < _MAX_DEPTH:
-        code = frame.f_code
-        library = cache.get(code.co_filename)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        library = cache.get(name)
         if library is None:
-            library = is_library(code.co_filename)
+            library = is_library(name)
         if not library:
             break
-        frame = frame.f_back
         seen += 1
+        if seen == _MAX_DEPTH:
+            return None
+        frame = frame.f_back
     else:
         return None
-    found = [code, frame.f_lineno]
+    found = (frame.f_code, frame.f_lasti)
     wanted = _CALLERS
     frame = frame.f_back
-    seen = 0
-    while frame is not None and wanted and seen < _CALLER_SEARCH:
-        code = frame.f_code
-        library = cache.get(code.co_filename)
+    while wanted and frame is not None:
+        name = frame.f_code.co_filename
+        library = cache.get(name)
         if library is None:
-            library = is_library(code.co_filename)
-        if not library:
-            found += (code, frame.f_lineno)
-            wanted -= 1
+            library = is_library(name)
+        if library:
+            break
+        found += (frame.f_code, frame.f_lasti)
+        wanted -= 1
         frame = frame.f_back
-        seen += 1
-    return tuple(found)
+    return found
+
+
+def _line(code, offset: int) -> int:
+    """The source line of the instruction at ``offset`` in ``code``."""
+    line = code.co_firstlineno
+    for start, end, number in code.co_lines():
+        if start <= offset < end:
+            return number if number is not None else line
+        if number is not None:
+            line = number
+    return line
 
 
 def note_created(obj, depth: int = 3) -> None:
@@ -203,7 +220,8 @@ def sites(captured, root: str = "") -> tuple[Site, ...]:
     root = os.path.join(root, "") if root else ""
     result = []
     for i in range(0, len(captured), 2):
-        code, line = captured[i], captured[i + 1]
+        code = captured[i]
+        line = _line(code, captured[i + 1])
         source = linecache.getline(code.co_filename, line).strip() or None
         result.append(
             Site(

@@ -1,0 +1,112 @@
+"""
+What trial-strictclean's capture adds to each ``reactor.callLater``.
+
+Times ``reactor.callLater(...)`` plus ``cancel()`` without (A) and with (B)
+``trial_strictclean.capture.install()``, each run in a fresh interpreter,
+A and B alternated over several pairs because shared machines are noisy.
+Prints each pair and the median of the differences, in microseconds per
+call.  Budget (issue 3): at most 2 µs median added.
+
+Two call sites are measured: ``user`` (the call is made directly by user
+code: capture stops at the first frame) and ``library`` (the call comes from
+library code 30 frames deep with no user frame in reach: capture walks as
+far as it looks and finds nothing, its worst case).
+
+    python benchmarks/calllater.py [--pairs 9] [--calls 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+_CHILD = r"""
+import os, sys, time
+if sys.argv[1] == "B":
+    from trial_strictclean import capture
+    capture.install()
+from twisted.internet import reactor
+
+calls = int(sys.argv[2])
+site = sys.argv[3]
+
+def nothing():
+    pass
+
+def loop(n):
+    later = reactor.callLater
+    for _ in range(n):
+        later(60, nothing).cancel()
+
+if site == "library":
+    # The same loop, but as library code: compiled under a file name inside
+    # Twisted, called through a deep chain of such frames.
+    import twisted
+    library_file = os.path.join(os.path.dirname(twisted.__file__), "internet", "_bench_.py")
+    namespace = {"reactor": reactor, "nothing": nothing}
+    source = (
+        "def loop(n):\n"
+        "    later = reactor.callLater\n"
+        "    for _ in range(n):\n"
+        "        later(60, nothing).cancel()\n"
+        "def deep(depth, n):\n"
+        "    return loop(n) if depth == 0 else deep(depth - 1, n)\n"
+    )
+    exec(compile(source, library_file, "exec"), namespace)
+    run = lambda n: namespace["deep"](30, n)
+else:
+    run = loop
+
+def batches(n, size=1000):
+    # A running reactor drops cancelled calls on each iteration; without
+    # that they pile up in its list of new calls and the garbage collector's
+    # work, not callLater, dominates the timing.
+    for _ in range(n // size):
+        run(size)
+        reactor.runUntilCurrent()
+
+batches(calls // 10)  # warm up caches
+best = float("inf")
+for _ in range(3):
+    start = time.perf_counter()
+    batches(calls)
+    best = min(best, time.perf_counter() - start)
+print(best / calls * 1e6)
+"""
+
+
+def _measure(variant: str, calls: int, site: str) -> float:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, variant, str(calls), site],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    return float(out.stdout.strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", type=int, default=9)
+    parser.add_argument("--calls", type=int, default=50_000)
+    args = parser.parse_args()
+    for site in ("user", "library"):
+        differences = []
+        print(f"{site} call site: µs per callLater+cancel")
+        for pair in range(args.pairs):
+            # Alternate which variant goes first, so drift hits both alike.
+            order = ("A", "B") if pair % 2 == 0 else ("B", "A")
+            times = {v: _measure(v, args.calls, site) for v in order}
+            differences.append(times["B"] - times["A"])
+            print(f"  pair {pair + 1}: without {times['A']:.3f}  with {times['B']:.3f}  added {differences[-1]:+.3f}")
+        print(f"  median added: {statistics.median(differences):+.3f} µs per call\n")
+
+
+if __name__ == "__main__":
+    main()
