@@ -241,14 +241,20 @@ def _connection_finding(ctx: _Context, conn, side: str) -> Finding:
             why += ": a server end closes only once the client's close reaches it."
         fix = (
             f"Fire a Deferred from {lost} on the server side and wait for it "
-            "too: the port, the client end and the server end (all three)."
+            "too: the port, the client end and the server end (all three). "
+            "trial_strictclean.testing.connected_pair(self, server_factory, "
+            "client_factory) sets up such a pair with those cleanups."
         )
     else:
         created, callers = ctx.created(conn, getattr(conn, "connector", None))
         resource = f"client end of a {kind_word} connection {local} -> {peer} ({proto})"
         accepted = ""
         why = f"The client protocol's connectionLost ({lost}) has not run."
-        fix = f"Fire a Deferred from {lost} and return it from the test or a cleanup."
+        fix = (
+            f"Fire a Deferred from {lost} and return it from the test or a "
+            "cleanup; trial_strictclean.testing.wait_for_disconnect(protocol) "
+            "gives one."
+        )
     if closing:
         state = "closing"
         detail = f"{accepted}Asked to close, but the test did not wait for the close to finish. {why}"
