@@ -44,3 +44,38 @@ class SameAsOneProcess(SynchronousTestCase):
         run = cached_run("-j2", "foundation_suite")
         self.assertNotIn("left the reactor dirty", run.output)
         self.assertNotIn("trial-strictclean", run.output)
+
+
+class Options(SynchronousTestCase):
+    def test_until_failure_stops_after_a_dirty_pass(self):
+        run = cached_run("--reporter=strictclean", "-j2", "--until-failure", "foundation_dirty_only")
+        self.assertEqual((run.returncode, run.counts), (1, {"errors": 3}), run.output)
+        self.assertNotIn("Test Pass 2", run.output)
+
+    def test_exitfirst_stops_early(self):
+        run = cached_run("--reporter=strictclean", "-j2", "--exitfirst", "foundation_dirty_only")
+        self.assertEqual(run.returncode, 1, run.output)
+        self.assertGreaterEqual(run.counts.get("errors", 0), 1, run.output)
+        self.assertNotIn("successes", run.counts, run.output)
+
+
+class WorkerCrash(SynchronousTestCase):
+    def test_reports_keep_every_result(self):
+        import json
+        import os
+        import tempfile
+
+        from .trialrun import run_trial
+
+        with tempfile.TemporaryDirectory() as temp:
+            report = os.path.join(temp, "report.json")
+            run = run_trial(
+                "--reporter=strictclean", "-j2", "dist_crash",
+                env={"TRIAL_STRICTCLEAN_JSON": report},
+            )
+            with open(report) as f:
+                tests = {t["id"]: t for t in json.load(f)["tests"]}
+        self.assertEqual(len(tests), 4, run.output)
+        dirty = tests["dist_crash.A.test_1_dirty"]
+        self.assertEqual((dirty["outcome"], len(dirty["findings"])), ("error", 1))
+        self.assertEqual(tests["dist_crash.A.test_3_crash"]["outcome"], "error")
