@@ -262,7 +262,10 @@ def _connection_finding(ctx: _Context, conn, side: str) -> Finding:
     else:
         state = "open"
         detail = f"{accepted}Never closed. {why}"
-        fix = "Close it with transport.loseConnection(), then wait. " + fix
+        if side == "client":
+            # A server end is closed by the client's close; what it lacks is
+            # the wait, which the fix already says.
+            fix = "Close it with transport.loseConnection(), then wait. " + fix
     return _finding(
         f"connection-{state}",
         resource,
