@@ -7,10 +7,12 @@ A and B alternated over several pairs because shared machines are noisy.
 Prints each pair and the median of the differences, in microseconds per
 call.  Budget (issue 3): at most 2 µs median added.
 
-Two call sites are measured: ``user`` (the call is made directly by user
-code: capture stops at the first frame) and ``library`` (the call comes from
-library code 30 frames deep with no user frame in reach: capture walks as
-far as it looks and finds nothing, its worst case).
+Three call sites are measured: ``user`` (the call is made directly by user
+code: capture stops at the first frame), ``dispatched`` (library code the
+reactor runs, as Twisted's own protocols do: capture stops at the reactor's
+dispatch frame) and ``library`` (library code 30 frames deep with no user
+frame and no dispatch frame in reach: capture walks as far as it looks and
+finds nothing, its worst case, which real stacks rarely reach).
 
     python benchmarks/calllater.py [--pairs 9] [--calls 200000]
 """
@@ -41,22 +43,43 @@ def loop(n):
     for _ in range(n):
         later(60, nothing).cancel()
 
-if site == "library":
-    # The same loop, but as library code: compiled under a file name inside
-    # Twisted, called through a deep chain of such frames.
+def as_library(source):
+    # Compiled under a file name inside Twisted, the code counts as library.
     import twisted
     library_file = os.path.join(os.path.dirname(twisted.__file__), "internet", "_bench_.py")
     namespace = {"reactor": reactor, "nothing": nothing}
-    source = (
-        "def loop(n):\n"
-        "    later = reactor.callLater\n"
-        "    for _ in range(n):\n"
-        "        later(60, nothing).cancel()\n"
-        "def deep(depth, n):\n"
-        "    return loop(n) if depth == 0 else deep(depth - 1, n)\n"
-    )
     exec(compile(source, library_file, "exec"), namespace)
-    run = lambda n: namespace["deep"](30, n)
+    return namespace
+
+LIBRARY_LOOP = (
+    "def loop(n):\n"
+    "    later = reactor.callLater\n"
+    "    for _ in range(n):\n"
+    "        later(60, nothing).cancel()\n"
+    "def deep(depth, n):\n"
+    "    return loop(n) if depth == 0 else deep(depth - 1, n)\n"
+)
+
+if site == "library":
+    # The same loop as library code, called through a deep chain of such
+    # frames with no user frame and no reactor dispatch frame in reach.
+    library = as_library(LIBRARY_LOOP)
+    run = lambda n: library["deep"](30, n)
+elif site == "dispatched":
+    # Library code the reactor runs from a delayed call, as when a protocol
+    # inside Twisted schedules a timeout: no user frame anywhere, but the
+    # walk stops at the reactor's dispatch frame instead of climbing to main.
+    library = as_library(LIBRARY_LOOP)
+
+    def run(n):
+        # Deep below the benchmark's own frames, like a reactor run under
+        # Trial: runUntilCurrent is the boundary capture stops at.
+        def deep(depth):
+            if depth:
+                return deep(depth - 1)
+            reactor.callLater(0, library["loop"], n)
+            reactor.runUntilCurrent()
+        deep(25)
 else:
     run = loop
 
@@ -96,7 +119,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=9)
     parser.add_argument("--calls", type=int, default=50_000)
     args = parser.parse_args()
-    for site in ("user", "library"):
+    for site in ("user", "dispatched", "library"):
         differences = []
         print(f"{site} call site: µs per callLater+cancel")
         for pair in range(args.pairs):

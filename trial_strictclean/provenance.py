@@ -110,6 +110,24 @@ def is_library(filename: str) -> bool:
     return known
 
 
+# Library functions that run other code on the reactor's or Trial's behalf:
+# whatever is above them on the stack is the run loop or the test runner,
+# never the code that created a resource, so the walk stops there instead
+# of climbing the 30-odd frames up to main() for a call the reactor made.
+# Checked by name, for library frames only: a set look-up of a string whose
+# hash is cached, cheaper than anything keyed on code objects (whose hash
+# is recomputed from their contents on every look-up).
+_RUNNERS = frozenset(
+    {
+        "runUntilCurrent",  # delayed calls, every reactor
+        "_doReadOrWrite",  # I/O: poll, epoll, select
+        "_readOrWrite",  # I/O: asyncio reactor
+        "_run",  # Trial running a test phase; asyncio running a callback
+        "_wait",  # Trial running the reactor for a test
+    }
+)
+
+
 def capture(depth: int = 2):
     """
     Note the innermost user frame of the current stack and a few callers.
@@ -129,31 +147,34 @@ def capture(depth: int = 2):
     except ValueError:
         return None
     cache = _is_library_cache
+    runners = _RUNNERS
     seen = 0
     while frame is not None:
-        name = frame.f_code.co_filename
-        library = cache.get(name)
+        code = frame.f_code
+        library = cache.get(code.co_filename)
         if library is None:
-            library = is_library(name)
+            library = is_library(code.co_filename)
         if not library:
             break
+        if code.co_name in runners:
+            return None
         seen += 1
         if seen == _MAX_DEPTH:
             return None
         frame = frame.f_back
     else:
         return None
-    found = (frame.f_code, frame.f_lasti)
+    found = (code, frame.f_lasti)
     wanted = _CALLERS
     frame = frame.f_back
     while wanted and frame is not None:
-        name = frame.f_code.co_filename
-        library = cache.get(name)
+        code = frame.f_code
+        library = cache.get(code.co_filename)
         if library is None:
-            library = is_library(name)
+            library = is_library(code.co_filename)
         if library:
             break
-        found += (frame.f_code, frame.f_lasti)
+        found += (code, frame.f_lasti)
         wanted -= 1
         frame = frame.f_back
     return found
