@@ -116,7 +116,13 @@ def _finding(kind: str, resource: str, detail: str, created: Site | None, closed
     if closed is not None:
         sites.append(f"asked to close at {closed.location()}")
     where = f" ({', '.join(sites)})" if sites else ""
-    message = f"{resource[:1].upper()}{resource[1:]}{where}: {detail}"
+    # "Server end of ..." reads as a sentence; "reactor.callLater(...)" is
+    # code and keeps its case.
+    if resource.split(" ", 1)[0].isalpha():
+        resource_text = resource[:1].upper() + resource[1:]
+    else:
+        resource_text = resource
+    message = f"{resource_text}{where}: {detail}"
     return Finding(
         kind=kind, resource=resource, detail=detail, message=message,
         created=created, closed=closed, **fields,
