@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from twisted.python.failure import Failure
 

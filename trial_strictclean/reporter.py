@@ -57,7 +57,7 @@ def _load_config() -> config.Config:
         sys.stderr.flush()
         # Trial builds its reporter before it runs anything, and lets
         # SystemExit through: no test runs, no traceback.
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     return settings
 
 
