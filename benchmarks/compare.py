@@ -168,8 +168,16 @@ def _clean_env(extra_path: str | None) -> dict:
     return env
 
 
-def run_once(python: str, variant: str, tests: list, cwd: str, env: dict, log: str) -> dict:
-    """One trial run (A: stock, B: strictclean); what it cost."""
+def run_once(python: str, variant: str, tests: list, cwd: str, env: dict, log: str, record: str | None = None) -> dict:
+    """
+    One trial run (A: stock, B: strictclean); what it cost.  With
+    ``record`` (a path without extension), the outcomes of the run go to
+    ``record-events.json`` and B's JSON report to ``record-report.json``.
+    """
+    if record:
+        env = dict(env, BENCH_RECORD=f"{record}-events.json")
+        if variant == "B":
+            env["TRIAL_STRICTCLEAN_JSON"] = f"{record}-report.json"
     temp = tempfile.mkdtemp(prefix=f"trial-{variant}-", dir=cwd)
     usage_file = os.path.join(temp, "usage.json")
     args = [python, CHILD, usage_file, f"--temp-directory={os.path.join(temp, '_trial_temp')}"]
@@ -204,14 +212,18 @@ def _last_line(log: str) -> str:
     return lines[-1] if lines else ""
 
 
-def compare(python: str, tests: list, cwd: str, pairs: int, env: dict, logs: str, out=sys.stdout) -> list:
+def compare(python: str, tests: list, cwd: str, pairs: int, env: dict, logs: str, out=sys.stdout, record: str | None = None) -> list:
     """Run ``pairs`` alternated A/B pairs; print each pair; return them."""
     results = []
     for pair in range(pairs):
         order = ("A", "B") if pair % 2 == 0 else ("B", "A")
         runs = {}
         for variant in order:
-            runs[variant] = run_once(python, variant, tests, cwd, env, os.path.join(logs, f"pair{pair + 1}-{variant}.log"))
+            name = f"pair{pair + 1}-{variant}"
+            runs[variant] = run_once(
+                python, variant, tests, cwd, env, os.path.join(logs, f"{name}.log"),
+                record=os.path.join(record, name) if record else None,
+            )
         a, b = runs["A"], runs["B"]
         ratios = {m: b[m] / a[m] if a[m] else float("nan") for m in ("wall", "cpu", "rss_mib")}
         results.append({"order": "".join(order), "A": a, "B": b, "ratios": ratios})
@@ -270,6 +282,10 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", type=int, default=None, help="calllater: calls per measurement")
     parser.add_argument("--quick", action="store_true", help="a tiny stress suite, one pair: checks that it runs")
     parser.add_argument("--json", help="write every figure to this file")
+    parser.add_argument(
+        "--record",
+        help="folder for each run's outcomes and B's JSON report (compare them with outcomes.py)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder with the logs")
     args = parser.parse_args(argv)
 
@@ -307,7 +323,10 @@ def main(argv=None) -> int:
             flush=True,
         )
     try:
-        results = compare(args.python, tests, cwd, args.pairs, _clean_env(extra_path), logs)
+        record = os.path.abspath(args.record) if args.record else None
+        if record:
+            os.makedirs(record, exist_ok=True)
+        results = compare(args.python, tests, cwd, args.pairs, _clean_env(extra_path), logs, record=record)
         medians = summarize(results, args.workload)
         if args.json:
             with open(args.json, "w") as f:
