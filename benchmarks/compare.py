@@ -21,7 +21,9 @@ Workloads:
     A suite generated in a temporary folder: ``--stress-tests`` tests, each
     scheduling and cancelling ``--stress-calls`` delayed calls, waiting on a
     few that fire, and opening and closing ``--stress-connections`` real
-    connections on 127.0.0.1, waiting for both ends.  It is clean: any
+    connections on 127.0.0.1, waiting for both ends; one test in
+    ``--stress-sync-every`` (10) is a ``SynchronousTestCase`` that only
+    schedules and cancels delayed calls.  It is clean: any
     finding there is a false alarm, and the script exits 1.
 ``calllater``
     The per-``reactor.callLater`` micro-benchmark, ``calllater.py``.
@@ -137,24 +139,29 @@ def _async_test(self):
     return _exercise()
 
 
-# One in ten tests is synchronous: trial-strictclean judges those through
-# another path.
+# One in SYNC_EVERY tests is synchronous (none when 0): trial-strictclean
+# judges those through another path, and the reactor never runs during them.
+SYNC_EVERY = {sync_every}
 for _number in range({tests}):
-    if _number % 10 == 9:
+    if SYNC_EVERY and _number % SYNC_EVERY == SYNC_EVERY - 1:
         setattr(SyncCalls, "test_%05d" % _number, _sync_test)
     else:
         setattr(Async, "test_%05d" % _number, _async_test)
 '''
 
 
-def write_stress_suite(folder: str, tests: int, calls: int, connections: int, fired: int = 2) -> str:
+def write_stress_suite(folder: str, tests: int, calls: int, connections: int, fired: int = 2, sync_every: int = 10) -> str:
     """Write the stress suite as a package in ``folder``; return its name."""
     package = os.path.join(folder, "strictclean_stress")
     os.makedirs(package, exist_ok=True)
     with open(os.path.join(package, "__init__.py"), "w") as f:
         f.write("")
     with open(os.path.join(package, "test_stress.py"), "w") as f:
-        f.write(_STRESS_MODULE.format(tests=tests, calls=calls, connections=connections, fired=fired))
+        f.write(
+            _STRESS_MODULE.format(
+                tests=tests, calls=calls, connections=connections, fired=fired, sync_every=sync_every
+            )
+        )
     return "strictclean_stress"
 
 
@@ -279,6 +286,10 @@ def main(argv=None) -> int:
     parser.add_argument("--stress-tests", type=int, default=2000)
     parser.add_argument("--stress-calls", type=int, default=200)
     parser.add_argument("--stress-connections", type=int, default=1)
+    parser.add_argument(
+        "--stress-sync-every", type=int, default=10,
+        help="one stress test in this many is a SynchronousTestCase (0: none)",
+    )
     parser.add_argument("--calls", type=int, default=None, help="calllater: calls per measurement")
     parser.add_argument("--quick", action="store_true", help="a tiny stress suite, one pair: checks that it runs")
     parser.add_argument("--json", help="write every figure to this file")
@@ -305,7 +316,12 @@ def main(argv=None) -> int:
     if args.tests:
         tests, cwd = args.tests, os.path.abspath(args.cwd or os.getcwd())
     elif args.workload == "stress":
-        tests = [write_stress_suite(folder, args.stress_tests, args.stress_calls, args.stress_connections)]
+        tests = [
+            write_stress_suite(
+                folder, args.stress_tests, args.stress_calls, args.stress_connections,
+                sync_every=args.stress_sync_every,
+            )
+        ]
         extra_path = folder
     elif args.workload == "slice":
         tests = list(SLICE)
@@ -319,7 +335,8 @@ def main(argv=None) -> int:
     if args.workload == "stress":
         print(
             f"stress suite: {args.stress_tests} tests x {args.stress_calls} delayed calls, "
-            f"{args.stress_connections} loopback connection(s) each",
+            f"{args.stress_connections} loopback connection(s) each; "
+            f"synchronous: {'one in %d' % args.stress_sync_every if args.stress_sync_every else 'none'}",
             flush=True,
         )
     try:
