@@ -54,6 +54,13 @@ def install_main(root: str) -> None:
     original = WorkerPool._launchWorkerProcesses
 
     def _launchWorkerProcesses(self, spawner, protocols, arguments):
+        from twisted.internet import reactor as installed
+
+        if getattr(spawner, "__self__", None) is not installed:
+            # Not the run's own pool: a test of Trial's -j machinery, with a
+            # fake spawner or reactor.  Leave it exactly as Trial made it.
+            return original(self, spawner, protocols, arguments)
+
         def spawn(protocol, executable, args, env=None, **kwargs):
             # args is [python, path/to/workertrial.py, *trial's arguments].
             args = [args[0], "-c", _WORKER_CODE, *args[2:]]

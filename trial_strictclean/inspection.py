@@ -9,9 +9,8 @@ reactor exactly as the test left it.
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
+import time
 from dataclasses import dataclass, field
 
 
@@ -110,6 +109,11 @@ def clean(reactor, leftovers: Leftovers, sockets=()) -> None:
     their sockets, and those of ``sockets`` (ports whose close was cancelled
     with its delayed call), so file descriptors do not pile up.  No user
     callback runs.
+
+    Child processes are reported but left running: a suite may keep one on
+    purpose for a whole class (treq's httpbin fixture), and killing it would
+    fail every later test of that class.  Their pipes leave the reactor like
+    any selectable, as Trial's janitor does.
     """
     for call in leftovers.calls:
         if call.active():
@@ -120,21 +124,18 @@ def clean(reactor, leftovers: Leftovers, sockets=()) -> None:
         reactor.removeWriter(selectable)
     for selectable in (*leftovers.readers, *leftovers.writers, *sockets):
         _close_socket(selectable)
-    for proc in leftovers.processes:
-        _end_process(proc)
 
 
-def _end_process(proc) -> None:
-    # Kill and reap the child ourselves, and forget it, so that its
-    # processEnded does not fire in the middle of a later test.
-    module = sys.modules.get("twisted.internet.process")
-    pid = getattr(proc, "pid", None)
-    if pid is None or module is None:
-        return
-    module.reapProcessHandlers.pop(pid, None)
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (OSError, ChildProcessError):
-        pass
-    proc.pid = None
+def settle_threads(reactor, leftovers: Leftovers, grace: float = 0.1) -> None:
+    """
+    Give thread-pool work a moment to finish before it counts as left over.
+
+    Work whose last act is ``reactor.callFromThread(d.callback, ...)`` can
+    end the test before its worker thread has returned: that is a race, not
+    a leftover.  Work still running after ``grace`` seconds is.
+    """
+    deadline = time.monotonic() + grace
+    while leftovers.threads and time.monotonic() < deadline:
+        time.sleep(0.002)
+        running = {id(w) for w in _thread_work(reactor)}
+        leftovers.threads = [w for w in leftovers.threads if id(w) in running]

@@ -9,7 +9,7 @@ from twisted.python.failure import Failure
 
 from .diagnosis import diagnose
 from .findings import Finding
-from .inspection import Snapshot, clean
+from .inspection import Snapshot, clean, settle_threads
 from .verdict import DirtyReactor
 
 
@@ -56,6 +56,10 @@ class Session:
         if self._test is _unwrapped(test):
             self._test = self._snapshot = None
 
+    def running(self, test) -> bool:
+        """Whether ``test`` is the test this session is watching now."""
+        return self._test is not None and self._test is _unwrapped(test)
+
     def pending(self, test) -> bool:
         """Whether ``test`` is running and not judged yet."""
         return self._test is test and self._snapshot is not None
@@ -70,6 +74,7 @@ class Session:
         # with less detail beats a lost one.
         try:
             left = snapshot.new_since(reactor)
+            settle_threads(reactor, left)
         except Exception as error:
             self._warn(f"could not look at the reactor after {test.id()}: {error!r}")
             return []

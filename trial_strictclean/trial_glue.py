@@ -76,9 +76,12 @@ def install() -> None:
     case_cleanup = janitor.postCaseCleanup
     class_cleanup = janitor.postClassCleanup
 
+    # A test run inside a test (Trial's own tests, a plugin's tests) has its
+    # own result and is not the one the session watches: Trial's janitor
+    # handles it exactly as it would without us.
     def postCaseCleanup(self):
         session = _active
-        if session is None:
+        if session is None or not session.running(self.test):
             return case_cleanup(self)
         # We look at the reactor as the test left it (no spin first), and
         # only at what is new since the test started.
@@ -87,7 +90,7 @@ def install() -> None:
         return clean
 
     def postClassCleanup(self):
-        if _active is None:
+        if _active is None or not _active.running(self.test):
             return class_cleanup(self)
         # Trial's removeAll() would blame leftovers from outside the test on
         # it; the test's own are already removed.  Stopping the thread pool
@@ -101,7 +104,7 @@ def install() -> None:
 
     def _runFixturesAndTest(self, result):
         session = _active
-        if session is None:
+        if session is None or not session.running(self):
             return run_sync(self, result)
         try:
             run_sync(self, _HeldSuccess(result, session))
@@ -116,7 +119,7 @@ def install() -> None:
     def doCleanups(self):
         outcome = do_cleanups(self)
         session = _active
-        if session is not None and not isinstance(self, SynchronousTestCase):
+        if session is not None and session.running(self) and not isinstance(self, SynchronousTestCase):
             state = getattr(self, "_outcome", None)
             result = getattr(state, "result", None)
             if result is not None and session.judge(self, result):
