@@ -139,3 +139,24 @@ def settle_threads(reactor, leftovers: Leftovers, grace: float = 0.1) -> None:
         time.sleep(0.002)
         running = {id(w) for w in _thread_work(reactor)}
         leftovers.threads = [w for w in leftovers.threads if id(w) in running]
+
+
+def drop_cancelled_calls(reactor) -> None:
+    """
+    Forget cancelled delayed calls the reactor has not yet swept away.
+
+    The reactor sweeps them only when it runs; synchronous and stdlib tests
+    never run it, so each one they cancel stays in ``_newTimedCalls`` and
+    every later look at the reactor (ours, twice per test) pays for it: a
+    suite's cost grew with the square of its length.  This does what the
+    reactor's own sweep does, and nothing when there is nothing to sweep.
+    """
+    new = getattr(reactor, "_newTimedCalls", None)
+    if not new:
+        return
+    kept = [call for call in new if not call.cancelled]
+    dropped = len(new) - len(kept)
+    if dropped:
+        new[:] = kept
+        if hasattr(reactor, "_cancellations"):
+            reactor._cancellations = max(0, reactor._cancellations - dropped)

@@ -9,7 +9,7 @@ from twisted.python.failure import Failure
 
 from .diagnosis import diagnose
 from .findings import Finding
-from .inspection import Snapshot, clean, settle_threads
+from .inspection import Snapshot, clean, drop_cancelled_calls, settle_threads
 from .verdict import DirtyReactor
 
 
@@ -79,6 +79,7 @@ class Session:
             self._warn(f"could not look at the reactor after {test.id()}: {error!r}")
             return []
         if not left:
+            drop_cancelled_calls(reactor)
             return []
         try:
             findings, sockets = diagnose(reactor, left, self.root)
@@ -87,6 +88,7 @@ class Session:
             findings, sockets = _undescribed(left), ()
         try:
             clean(reactor, left, sockets)
+            drop_cancelled_calls(reactor)
         except Exception as error:
             self._warn(f"could not clean up after {test.id()}: {error!r}")
         return findings
