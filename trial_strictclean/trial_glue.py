@@ -4,7 +4,7 @@ and every cleanup, before Trial reports success and before Trial's janitor
 spins the reactor.
 
 Trial has no hook for that moment, so we wrap three private places, one per
-kind of test (see shared/NOTES.md):
+kind of test (docs/internals.rst says why these):
 
 - ``twisted.trial.unittest.TestCase``: ``util._Janitor.postCaseCleanup``;
 - ``SynchronousTestCase``: ``_runFixturesAndTest``, whose ``addSuccess`` we
@@ -12,7 +12,8 @@ kind of test (see shared/NOTES.md):
 - standard library ``unittest.TestCase``: ``doCleanups``, the last thing it
   runs before reporting its outcome.
 
-Each wrapper does exactly what Trial did when no session is active.
+Each wrapper does exactly what Trial does when no session is active, or
+for a test the session is not watching (a test run inside a test).
 """
 
 from __future__ import annotations
