@@ -89,7 +89,6 @@ class StrictCleanReporter(TreeReporter):
         self._session = Session(ROOT, warn=self._warn)
         self._reports = Reports(settings, ROOT, warn=self._warn)
         self._session.triage = self._reports.triage
-        self.dirty = []
         trial_glue.activate(self._session)
 
     def _warn(self, text: str) -> None:
@@ -130,7 +129,6 @@ class StrictCleanReporter(TreeReporter):
     def addError(self, test, error):
         if isinstance(error, Failure) and error.check(DirtyReactor):
             self._session.delivered = True
-            self.dirty.append((test.id(), error.value.findings))
             self._reports.outcomes.dirty(test, error.value.findings)
         else:
             self._reports.outcomes.failure(test, as_failure(error), "error")
