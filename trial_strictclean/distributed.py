@@ -25,6 +25,10 @@ _MARK = "trial-strictclean-findings: "
 # What the worker process runs instead of twisted/trial/_dist/workertrial.py.
 _WORKER_CODE = "from trial_strictclean.distributed import worker_main; worker_main()"
 
+# True in the main process of trial -j once its workers are started: the
+# workers judge the tests, so the main process need not look at its reactor.
+workers_judge = False
+
 
 def encode(headline: str, findings) -> str:
     """The error message a worker sends for a dirty test."""
@@ -60,6 +64,9 @@ def install_main(root: str) -> None:
             # Not the run's own pool: a test of Trial's -j machinery, with a
             # fake spawner or reactor.  Leave it exactly as Trial made it.
             return original(self, spawner, protocols, arguments)
+
+        global workers_judge
+        workers_judge = True
 
         def spawn(protocol, executable, args, env=None, **kwargs):
             # args is [python, path/to/workertrial.py, *trial's arguments].

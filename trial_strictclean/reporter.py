@@ -98,7 +98,8 @@ class StrictCleanReporter(TreeReporter):
         super().startTest(test)
         self._reports.outcomes.start(test)
         self._reports.triage.saw(test)
-        self._session.start(test)
+        if not distributed.workers_judge:
+            self._session.start(test)
 
     def stopTest(self, test):
         self._session.stop(test)
