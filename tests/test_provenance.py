@@ -12,7 +12,7 @@ import twisted
 from twisted.trial import unittest
 
 import trial_strictclean
-from trial_strictclean import provenance
+from trial_strictclean import capture, provenance
 
 _TWISTED = os.path.dirname(twisted.__file__)
 _OURS = os.path.dirname(trial_strictclean.__file__)
@@ -97,3 +97,54 @@ class CaptureTests(unittest.SynchronousTestCase):
         provenance.note_created(Slotted())
         provenance.note_first_seen(Slotted())
         provenance.note_closed(Slotted())
+
+
+def _schedule(clock_reactor):
+    return clock_reactor.callLater(60, lambda: None)  # the helper's call
+
+
+class CallLaterHookTests(unittest.SynchronousTestCase):
+    """The hook on ReactorBase.callLater, the hottest path we add to."""
+
+    def setUp(self):
+        from twisted.internet.selectreactor import SelectReactor
+
+        capture.install()
+        # A private reactor that is never run: its calls are only inspected.
+        self.reactor = SelectReactor()
+        self.addCleanup(self._close)
+
+    def _close(self):
+        for call in self.reactor.getDelayedCalls():
+            call.cancel()
+        for reader in self.reactor._internalReaders:
+            reader.connectionLost(None)
+
+    def test_fast_path_on_this_twisted(self):
+        """
+        This Twisted's callLater is one we replace rather than wrap: if a
+        release changes it, this fails and capture.py needs a look.
+        """
+        self.assertTrue(capture.call_later_replaced)
+
+    def test_user_caller_and_its_caller(self):
+        call = _schedule(self.reactor); line = sys._getframe().f_lineno  # noqa: E702
+        sites = provenance.created_sites(call)
+        self.assertEqual(sites[0].function, "_schedule")
+        self.assertEqual(sites[0].code, "return clock_reactor.callLater(60, lambda: None)  # the helper's call")
+        self.assertEqual((sites[1].file, sites[1].line), (__file__, line))
+
+    def test_same_behaviour_as_twisted(self):
+        """Arguments, timing, the assertions Twisted makes, cancellation."""
+        fired = []
+        call = self.reactor.callLater(0, fired.append, "x")
+        self.assertEqual((call.args, call.kw), (("x",), {}))
+        self.assertIn(call, self.reactor.getDelayedCalls())
+        self.reactor.runUntilCurrent()
+        self.assertEqual(fired, ["x"])
+        with self.assertRaises(AssertionError):
+            self.reactor.callLater(-1, fired.append)
+        later = self.reactor.callLater(5, fired.append, key="y")
+        self.assertEqual(later.kw, {"key": "y"})
+        later.cancel()
+        self.assertNotIn(later, self.reactor.getDelayedCalls())
