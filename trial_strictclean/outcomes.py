@@ -101,45 +101,43 @@ def as_failure(error) -> Failure:
     return Failure(error)
 
 
-class _Running:
-    def __init__(self, test_id: str, file, line) -> None:
-        self.id = test_id
-        self.file = file
-        self.line = line
-        self.start = time.perf_counter()
-        self.duration = 0.0
-        self.flags: set[str] = set()
-        self.findings: list[Finding] = []
-        self.problems: list[Problem] = []
-
-    def outcome(self) -> str:
-        flags = self.flags
-        if "failure" in flags:
-            return "failed"
-        if "error" in flags or self.findings:
-            return "error"
-        for flag in ("unexpected-success", "expected-failure", "skipped"):
-            if flag in flags:
-                return flag
-        return "passed"
-
-    def freeze(self) -> TestRecord:
-        return TestRecord(
-            self.id, self.outcome(), self.duration, tuple(self.findings), tuple(self.problems), self.file, self.line
-        )
+def _outcome(flags: tuple[str, ...], dirty: bool) -> str:
+    if "failure" in flags:
+        return "failed"
+    if "error" in flags or dirty:
+        return "error"
+    for flag in ("unexpected-success", "expected-failure", "skipped"):
+        if flag in flags:
+            return flag
+    return "passed"
 
 
 class Outcomes:
-    """Collects a run's test records in the order the tests started."""
+    """
+    Collects a run's test records in the order the tests started.
+
+    Kept as columns (one dict per field, keyed by test id) rather than an
+    object per test: the values are strings, numbers and tuples of them,
+    which Python's garbage collector stops tracking, so the 11,000 tests of
+    a large suite add a handful of containers to each full collection, not
+    tens of thousands.  Twisted's own suite calls gc.collect() often enough
+    for that to show in its wall time.
+    """
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self._tests: dict[str, _Running] = {}
+        # test id -> (file, line) where it is defined; also the run's order.
+        self._where: dict[str, tuple] = {}
+        self._start: dict[str, float] = {}
+        self._duration: dict[str, float] = {}
+        self._flags: dict[str, tuple[str, ...]] = {}
+        self._findings: dict[str, tuple[Finding, ...]] = {}
+        self._problems: dict[str, tuple[Problem, ...]] = {}
 
-    def _get(self, test) -> _Running:
+    def _id(self, test) -> str:
+        """The test's id, noting where it is defined the first time."""
         test_id = test.id()
-        running = self._tests.get(test_id)
-        if running is None:
+        if test_id not in self._where:
             original = test
             for _ in range(10):  # Trial's adapters around the real test
                 inner = getattr(original, "_originalTest", None)
@@ -147,56 +145,81 @@ class Outcomes:
                     break
                 original = inner
             try:
-                file, line = _definition(original, self.root)
+                self._where[test_id] = _definition(original, self.root)
             except Exception:
-                file, line = None, None
-            running = self._tests[test_id] = _Running(test_id, file, line)
-        return running
+                self._where[test_id] = (None, None)
+        return test_id
+
+    def _flag(self, test_id: str, flag: str) -> None:
+        self._flags[test_id] = self._flags.get(test_id, ()) + (flag,)
+
+    def _problem(self, test_id: str, problem: Problem) -> None:
+        self._problems[test_id] = self._problems.get(test_id, ()) + (problem,)
 
     def start(self, test) -> None:
-        self._get(test).start = time.perf_counter()
+        self._start[self._id(test)] = time.perf_counter()
 
     def stop(self, test) -> None:
-        running = self._get(test)
-        running.duration = time.perf_counter() - running.start
+        test_id = self._id(test)
+        started = self._start.pop(test_id, None)
+        if started is not None:
+            self._duration[test_id] = time.perf_counter() - started
 
     def success(self, test) -> None:
-        self._get(test)
+        self._id(test)
 
     def skip(self, test, reason) -> None:
-        running = self._get(test)
-        running.flags.add("skipped")
+        test_id = self._id(test)
+        self._flag(test_id, "skipped")
         text = str(reason)
-        running.problems.append(Problem("skipped", "unittest.case.SkipTest", _first_line(text), text))
+        self._problem(test_id, Problem("skipped", "unittest.case.SkipTest", _first_line(text), text))
 
     def expected_failure(self, test, error, todo=None) -> None:
-        running = self._get(test)
-        running.flags.add("expected-failure")
+        test_id = self._id(test)
+        self._flag(test_id, "expected-failure")
         failure = as_failure(error)
         reason = getattr(todo, "reason", None) or failure.getErrorMessage()
-        running.problems.append(
-            Problem("expected-failure", _type_name(failure), _first_line(str(reason)), failure.getTraceback())
+        self._problem(
+            test_id,
+            Problem("expected-failure", _type_name(failure), _first_line(str(reason)), failure.getTraceback()),
         )
 
     def unexpected_success(self, test, todo=None) -> None:
-        self._get(test).flags.add("unexpected-success")
+        self._flag(self._id(test), "unexpected-success")
 
     def failure(self, test, error, flavor: str = "failure") -> None:
-        running = self._get(test)
-        running.flags.add(flavor)
+        test_id = self._id(test)
+        self._flag(test_id, flavor)
         failure = as_failure(error)
-        running.problems.append(
+        self._problem(
+            test_id,
             Problem(
                 flavor,
                 _type_name(failure),
                 _first_line(failure.getErrorMessage()),
                 failure.getTraceback(),
-                _test_frame(failure, running.file, self.root),
-            )
+                _test_frame(failure, self._where[test_id][0], self.root),
+            ),
         )
 
     def dirty(self, test, findings) -> None:
-        self._get(test).findings.extend(findings)
+        test_id = self._id(test)
+        self._findings[test_id] = self._findings.get(test_id, ()) + tuple(findings)
 
     def records(self) -> list[TestRecord]:
-        return [running.freeze() for running in self._tests.values()]
+        records = []
+        for test_id, (file, line) in self._where.items():
+            findings = self._findings.get(test_id, ())
+            flags = self._flags.get(test_id, ())
+            records.append(
+                TestRecord(
+                    test_id,
+                    _outcome(flags, bool(findings)),
+                    self._duration.get(test_id, 0.0),
+                    findings,
+                    self._problems.get(test_id, ()),
+                    file,
+                    line,
+                )
+            )
+        return records
