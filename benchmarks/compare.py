@@ -165,11 +165,19 @@ def write_stress_suite(folder: str, tests: int, calls: int, connections: int, fi
     return "strictclean_stress"
 
 
-def _clean_env(extra_path: str | None) -> dict:
+def _clean_env(extra_path: str | None, steady_malloc: bool = False) -> dict:
     # Neither run gets the caller's strictclean settings (a JSON report path
     # from an outer run would be overwritten by each inner run).
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAL_STRICTCLEAN_")}
     env.pop("BENCH_RECORD", None)
+    if steady_malloc:
+        # glibc raises its mmap threshold after a large block is freed (up
+        # to 32 MiB), so whether a later large buffer lands on the heap,
+        # where it may stay resident, depends on tiny differences in what
+        # was allocated before: Twisted's slice peaks at 161 or 193 MiB,
+        # in A or B, from one run to the next.  Its default threshold, set
+        # explicitly, is never raised (see docs/benchmarks.rst).
+        env["MALLOC_MMAP_THRESHOLD_"] = "131072"
     if extra_path:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (extra_path, env.get("PYTHONPATH")) if p)
     return env
@@ -298,6 +306,12 @@ def main(argv=None) -> int:
         help="folder for each run's outcomes and B's JSON report (compare them with outcomes.py)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder with the logs")
+    parser.add_argument(
+        "--steady-malloc",
+        action="store_true",
+        help="fix glibc's mmap threshold in both runs (MALLOC_MMAP_THRESHOLD_=131072), "
+        "so peak RSS measures memory held rather than where large buffers happened to land",
+    )
     args = parser.parse_args(argv)
 
     if args.quick:
@@ -329,7 +343,8 @@ def main(argv=None) -> int:
         tests = ["twisted"]
     print(
         f"{args.workload or 'tests'}: trial {' '.join(tests)}; {args.pairs} pair(s); python {args.python}; "
-        f"nproc {os.cpu_count()}; load {' '.join('%.2f' % x for x in os.getloadavg())}",
+        f"nproc {os.cpu_count()}; load {' '.join('%.2f' % x for x in os.getloadavg())}"
+        + ("; MALLOC_MMAP_THRESHOLD_=131072" if args.steady_malloc else ""),
         flush=True,
     )
     if args.workload == "stress":
@@ -343,7 +358,7 @@ def main(argv=None) -> int:
         record = os.path.abspath(args.record) if args.record else None
         if record:
             os.makedirs(record, exist_ok=True)
-        results = compare(args.python, tests, cwd, args.pairs, _clean_env(extra_path), logs, record=record)
+        results = compare(args.python, tests, cwd, args.pairs, _clean_env(extra_path, args.steady_malloc), logs, record=record)
         medians = summarize(results, args.workload)
         if args.json:
             with open(args.json, "w") as f:
