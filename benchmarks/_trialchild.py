@@ -5,7 +5,8 @@ Used by ``compare.py``: ``python _trialchild.py USAGE_FILE [trial args...]``.
 The process's own ``getrusage(RUSAGE_SELF)`` gives the peak RSS of trial
 itself, not of processes the tests spawn.  With ``BENCH_RECORD=path`` it
 also records every outcome Trial's reporters receive, for both stock trial
-and strictclean alike (both reporters derive from ``reporter.Reporter``).
+and strictclean alike (both reporters derive from ``reporter.Reporter``);
+with ``BENCH_TIMES=path``, each test's seconds from startTest to stopTest.
 """
 
 import json
@@ -57,11 +58,46 @@ def _record_outcomes(path):
     return save
 
 
+def _record_times(path):
+    """Per-test seconds from startTest to stopTest, for the run's reporter."""
+    from twisted.trial import reporter
+
+    times = {}
+    started = {}
+    main = []
+    start, stop = reporter.Reporter.startTest, reporter.Reporter.stopTest
+
+    def startTest(self, test):
+        if not main:
+            main.append(self)
+        if self is main[0]:
+            started[test.id()] = time.perf_counter()
+        return start(self, test)
+
+    def stopTest(self, test):
+        result = stop(self, test)
+        if self is main[0]:
+            began = started.pop(test.id(), None)
+            if began is not None:
+                times[test.id()] = times.get(test.id(), 0.0) + time.perf_counter() - began
+        return result
+
+    reporter.Reporter.startTest, reporter.Reporter.stopTest = startTest, stopTest
+
+    def save():
+        with open(path, "w") as f:
+            json.dump(times, f)
+
+    return save
+
+
 def main():
     usage_file = sys.argv[1]
     sys.argv = ["trial", *sys.argv[2:]]
     record = os.environ.get("BENCH_RECORD")
     save = _record_outcomes(record) if record else None
+    timed = os.environ.get("BENCH_TIMES")
+    save_times = _record_times(timed) if timed else None
     start = time.perf_counter()
     code = 0
     try:
@@ -75,6 +111,8 @@ def main():
         usage = resource.getrusage(resource.RUSAGE_SELF)
         if save is not None:
             save()
+        if save_times is not None:
+            save_times()
         with open(usage_file, "w") as f:
             json.dump(
                 {

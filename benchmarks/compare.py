@@ -170,6 +170,7 @@ def _clean_env(extra_path: str | None, steady_malloc: bool = False) -> dict:
     # from an outer run would be overwritten by each inner run).
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAL_STRICTCLEAN_")}
     env.pop("BENCH_RECORD", None)
+    env.pop("BENCH_TIMES", None)
     if steady_malloc:
         # glibc raises its mmap threshold after a large block is freed (up
         # to 32 MiB), so whether a later large buffer lands on the heap,
@@ -187,10 +188,11 @@ def run_once(python: str, variant: str, tests: list, cwd: str, env: dict, log: s
     """
     One trial run (A: stock, B: strictclean); what it cost.  With
     ``record`` (a path without extension), the outcomes of the run go to
-    ``record-events.json`` and B's JSON report to ``record-report.json``.
+    ``record-events.json``, each test's duration to ``record-times.json``
+    and B's JSON report to ``record-report.json``.
     """
     if record:
-        env = dict(env, BENCH_RECORD=f"{record}-events.json")
+        env = dict(env, BENCH_RECORD=f"{record}-events.json", BENCH_TIMES=f"{record}-times.json")
         if variant == "B":
             env["TRIAL_STRICTCLEAN_JSON"] = f"{record}-report.json"
     temp = tempfile.mkdtemp(prefix=f"trial-{variant}-", dir=cwd)
