@@ -52,13 +52,17 @@ def _display(path: str, root: str) -> str:
     return path[len(root) :] if root != os.sep and path.startswith(root) else path
 
 
-def _definition(test, root: str) -> tuple[str | None, int | None]:
+def _definition(test, root: str, paths: dict) -> tuple[str | None, int | None]:
     method = getattr(test, getattr(test, "_testMethodName", "") or "", None)
     function = inspect.unwrap(getattr(method, "__func__", method)) if method is not None else None
     code = getattr(function, "__code__", None)
     if code is None:
         return None, None
-    return _display(os.path.abspath(code.co_filename), root), code.co_firstlineno
+    # Tests share files: resolve each file name once per run.
+    shown = paths.get(code.co_filename)
+    if shown is None:
+        shown = paths[code.co_filename] = _display(os.path.abspath(code.co_filename), root)
+    return shown, code.co_firstlineno
 
 
 def _type_name(failure: Failure) -> str:
@@ -128,6 +132,7 @@ class Outcomes:
         self.root = root
         # test id -> (file, line) where it is defined; also the run's order.
         self._where: dict[str, tuple] = {}
+        self._paths: dict[str, str] = {}
         self._start: dict[str, float] = {}
         self._duration: dict[str, float] = {}
         self._flags: dict[str, tuple[str, ...]] = {}
@@ -145,7 +150,7 @@ class Outcomes:
                     break
                 original = inner
             try:
-                self._where[test_id] = _definition(original, self.root)
+                self._where[test_id] = _definition(original, self.root, self._paths)
             except Exception:
                 self._where[test_id] = (None, None)
         return test_id
