@@ -11,6 +11,7 @@ import atexit
 import functools
 import json
 import os
+import re
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
@@ -21,7 +22,7 @@ from twisted.trial import unittest
 
 from tests.trialrun import run_trial as _run_trial
 from trial_strictclean.findings import Finding, Site
-from trial_strictclean.outcomes import Problem, TestRecord
+from trial_strictclean.outcomes import Outcomes, Problem, TestRecord
 from trial_strictclean.render_github import annotations, escape_data, escape_property
 from trial_strictclean.render_json import SCHEMA_FILE, report
 from trial_strictclean.render_junit import render_xml, xml_text
@@ -201,6 +202,18 @@ class Annotations(unittest.SynchronousTestCase):
         self.assertIn("JSON report written to ", output)
         self.assertIn("JUnit XML written to ", output)
 
+    def test_same_without_report_files(self):
+        """
+        Without JSON or JUnit, passing tests are not kept (they cost no
+        memory), yet the annotations and the summary say the same.
+        """
+        run = run_trial("ci_mixed", env={"GITHUB_ACTIONS": "true"})
+        lines = [line for line in run.output.splitlines() if line.startswith("::error ")]
+        ports = functools.partial(re.sub, r"127\.0\.0\.1:\d+", "127.0.0.1:PORT")
+        self.assertEqual(sorted(map(ports, lines)), sorted(map(ports, self.lines)))
+        self.assertIn("tests left dirty: 3", run.output)
+        self.assertIn("findings: 2 delayed-call, 1 listening-port-open", run.output)
+
     def test_off_outside_github(self):
         run = run_trial("ci_mixed.Mixed.test_dirty", env={"GITHUB_ACTIONS": ""})
         self.assertNotIn("::error", run.output)
@@ -276,3 +289,47 @@ class Rendering(unittest.SynchronousTestCase):
         jsonschema.validate(data, _schema())
         self.assertEqual(data["summary"]["dirty_tests"], 1)
         self.assertIsNone(data["tests"][0]["findings"][0]["created"])
+
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class _Sample(unittest.SynchronousTestCase):
+    # Methods not named test_*: instances are made by hand, never run.
+    def sample_passes(self):
+        pass
+
+    def sample_skips(self):
+        pass
+
+    def sample_dirty(self):
+        pass
+
+
+class OutcomesKept(unittest.SynchronousTestCase):
+    """Which tests the records keep, with and without report files."""
+
+    def _feed(self, outcomes):
+        passes, skips, dirty = _Sample("sample_passes"), _Sample("sample_skips"), _Sample("sample_dirty")
+        for test in (passes, skips, dirty):
+            outcomes.start(test)
+        outcomes.success(passes)
+        outcomes.skip(skips, "no network")
+        outcomes.dirty(dirty, [FINDING])
+        for test in (passes, skips, dirty):
+            outcomes.stop(test)
+        return {record.id.rsplit(".", 1)[1]: record for record in outcomes.records()}
+
+    def test_every_test(self):
+        records = self._feed(Outcomes(_ROOT))
+        self.assertEqual(list(records), ["sample_passes", "sample_skips", "sample_dirty"])
+        self.assertEqual(records["sample_passes"].outcome, "passed")
+        self.assertEqual(records["sample_passes"].file, os.path.join("tests", "test_outputs.py"))
+        self.assertGreaterEqual(records["sample_passes"].duration, 0.0)
+
+    def test_only_tests_with_something_to_say(self):
+        records = self._feed(Outcomes(_ROOT, every_test=False))
+        self.assertEqual(list(records), ["sample_skips", "sample_dirty"])
+        self.assertEqual(records["sample_dirty"].outcome, "error")
+        self.assertEqual(records["sample_dirty"].findings, (FINDING,))
+        self.assertEqual(records["sample_dirty"].file, os.path.join("tests", "test_outputs.py"))

@@ -126,10 +126,16 @@ class Outcomes:
     a large suite add a handful of containers to each full collection, not
     tens of thousands.  Twisted's own suite calls gc.collect() often enough
     for that to show in its wall time.
+
+    With ``every_test`` false (no JSON or JUnit report asked for), only
+    tests that had something to say are kept, without durations: the
+    summary and the annotations need no more, and a passing test then
+    costs no memory at all.
     """
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, every_test: bool = True) -> None:
         self.root = root
+        self.every_test = every_test
         # test id -> (file, line) where it is defined; also the run's order.
         self._where: dict[str, tuple] = {}
         self._paths: dict[str, str] = {}
@@ -162,16 +168,19 @@ class Outcomes:
         self._problems[test_id] = self._problems.get(test_id, ()) + (problem,)
 
     def start(self, test) -> None:
-        self._start[self._id(test)] = time.perf_counter()
+        if self.every_test:
+            self._start[self._id(test)] = time.perf_counter()
 
     def stop(self, test) -> None:
-        test_id = self._id(test)
-        started = self._start.pop(test_id, None)
-        if started is not None:
-            self._duration[test_id] = time.perf_counter() - started
+        if self.every_test:
+            test_id = self._id(test)
+            started = self._start.pop(test_id, None)
+            if started is not None:
+                self._duration[test_id] = time.perf_counter() - started
 
     def success(self, test) -> None:
-        self._id(test)
+        if self.every_test:
+            self._id(test)
 
     def skip(self, test, reason) -> None:
         test_id = self._id(test)

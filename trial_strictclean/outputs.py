@@ -62,7 +62,7 @@ class Reports:
         self.config = config
         self.root = root
         self._warn = warn
-        self.outcomes = Outcomes(root)
+        self.outcomes = Outcomes(root, every_test=bool(config.json or config.junit_xml))
         self.triage = Triage(config.ignore, root)
         self.started = time.time()
         self.finished = False
