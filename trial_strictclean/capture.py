@@ -9,6 +9,7 @@ Installing twice is harmless; nothing here imports ``twisted.internet.reactor``.
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import functools
 import importlib
@@ -230,12 +231,32 @@ def _lookup(module: str, name: str):
         return None
 
 
+def _release_reserved_descriptor() -> None:
+    # Twisted's TCP ports keep /dev/null open for the life of the process,
+    # a descriptor to give back when accept() meets EMFILE.  Our wrappers
+    # change when that file object is freed during interpreter shutdown, and
+    # on Python 3.12 it then ends every run that listened on TCP with
+    # "ResourceWarning: unclosed file ... /dev/null".  At exit nothing can
+    # need it any more: close it, as the interpreter would have.
+    tcp = sys.modules.get("twisted.internet.tcp")
+    reservation = getattr(tcp, "_reservedFD", None)
+    held = getattr(reservation, "_fileDescriptor", None)
+    if held is None:
+        return
+    try:
+        held.close()
+        reservation._fileDescriptor = None
+    except Exception:
+        pass
+
+
 def install() -> None:
     """Patch Twisted's classes once per process."""
     global _installed
     if _installed:
         return
     _installed = True
+    atexit.register(_release_reserved_descriptor)
     _wrap_call_later()
     _wrap_thread_pool()
     for module, name in _CREATED:
