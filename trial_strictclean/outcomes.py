@@ -128,9 +128,9 @@ class Outcomes:
     for that to show in its wall time.
 
     With ``every_test`` false (no JSON or JUnit report asked for), only
-    tests that had something to say are kept, without durations: the
-    summary and the annotations need no more, and a passing test then
-    costs no memory at all.
+    tests that had something to say are kept, without durations, in the
+    order they first said it: the summary and the annotations need no
+    more, and a passing test then costs no memory at all.
     """
 
     def __init__(self, root: str, every_test: bool = True) -> None:
