@@ -193,13 +193,19 @@ def _line(code, offset: int) -> int:
     return line
 
 
+# The notes below run inside the user's calls (a constructor, addReader,
+# loseConnection), on whatever object that call got: a proxy may raise
+# anything from getattr or setattr.  They never let it out; the object then
+# goes without a site.
+
+
 def note_created(obj, depth: int = 3) -> None:
     """Record where ``obj`` is being created, unless already recorded."""
-    if getattr(obj, CREATED, None) is None:
-        try:
+    try:
+        if getattr(obj, CREATED, None) is None:
             setattr(obj, CREATED, capture(depth))
-        except AttributeError:
-            pass  # __slots__ or a read-only object: it goes without a site
+    except Exception:
+        pass
 
 
 _MISSING = object()
@@ -210,20 +216,20 @@ def note_first_seen(obj, depth: int = 3) -> None:
     Record where ``obj`` is first seen, if nothing was recorded for it yet,
     not even "no user code on the stack" (so this is cheap when repeated).
     """
-    if getattr(obj, CREATED, _MISSING) is _MISSING:
-        try:
+    try:
+        if getattr(obj, CREATED, _MISSING) is _MISSING:
             setattr(obj, CREATED, capture(depth))
-        except AttributeError:
-            pass
+    except Exception:
+        pass
 
 
 def note_closed(obj, depth: int = 3) -> None:
     """Record where ``obj`` was first asked to close."""
-    if getattr(obj, CLOSED, None) is None:
-        try:
+    try:
+        if getattr(obj, CLOSED, None) is None:
             setattr(obj, CLOSED, capture(depth))
-        except AttributeError:
-            pass
+    except Exception:
+        pass
 
 
 def _display_path(filename: str, root: str) -> str:
