@@ -512,12 +512,13 @@ def _fallback(kind: str, obj, error: Exception) -> Finding:
 
 def diagnose(reactor, leftovers: Leftovers, root: str = "") -> tuple[list[Finding], list]:
     """
-    Findings for a test's leftovers, related ones grouped, and the ports whose
-    sockets the clean-up must close itself (their pending close is cancelled).
+    Findings for a test's leftovers, related ones grouped, and beside them,
+    one for one, the object each finding is about (a delayed call, a
+    selectable, a process, thread work), to tell what became of it.
     """
     ctx = _Context(reactor, root)
-    findings: list[tuple[Finding, object]] = []
-    sockets = []
+    # (finding, the resource it is grouped by, the object it is about)
+    findings: list[tuple[Finding, object, object]] = []
     process_pipes = {}
     seen = set()
 
@@ -526,7 +527,7 @@ def diagnose(reactor, leftovers: Leftovers, root: str = "") -> tuple[list[Findin
             finding = make()
         except Exception as error:  # an odd object must not lose the verdict
             finding = _fallback(kind, obj, error)
-        findings.append((finding, anchor))
+        findings.append((finding, anchor, obj))
 
     for proc in leftovers.processes:
         process_pipes[id(proc)] = proc
@@ -569,27 +570,26 @@ def diagnose(reactor, leftovers: Leftovers, root: str = "") -> tuple[list[Findin
         try:
             selectable(obj)
         except Exception as error:
-            findings.append((_fallback("reader" if id(obj) in readers else "writer", obj, error), None))
+            findings.append((_fallback("reader" if id(obj) in readers else "writer", obj, error), None, obj))
 
-    anchors_seen = {id(a) for _, a in findings if a is not None}
+    anchors_seen = {id(a) for _, a, _ in findings if a is not None}
     for call in leftovers.calls:
         try:
             finding, owner = _call_finding(ctx, call)
         except Exception as error:
-            findings.append((_fallback("delayed-call", call, error), None))
+            findings.append((_fallback("delayed-call", call, error), None, call))
             continue
-        if finding.kind == "listening-port-closing":
-            sockets.append(owner)
         if finding.kind == "connector-connecting":
             if id(owner) in anchors_seen:
                 continue  # the connection attempt is already reported
             anchors_seen.add(id(owner))
-        findings.append((finding, owner))
+        findings.append((finding, owner, call))
 
     for work in leftovers.threads:
         add(lambda: _thread_finding(ctx, work), "thread-work", work, None)
 
-    return _grouped(findings), sockets
+    grouped = _grouped(findings)
+    return [f for f, _ in grouped], [subject for _, subject in grouped]
 
 
 def _group_key(anchor) -> object:
@@ -602,12 +602,12 @@ def _group_key(anchor) -> object:
     return id(anchor)
 
 
-def _grouped(findings: list[tuple[Finding, object]]) -> list[Finding]:
+def _grouped(findings: list[tuple[Finding, object, object]]) -> list[tuple[Finding, object]]:
     # A port, the server ends it accepted and the client ends connected to
     # it are one story: number them as one group and keep them together.
     groups: dict[object, int] = {}
     hosts: dict[str, object] = {}
-    for finding, anchor in findings:
+    for finding, anchor, _ in findings:
         if anchor is not None and _is(anchor, "twisted.internet.base", ("BasePort",)):
             where = _safe(lambda: _address(anchor.getHost()), None)
             if where:
@@ -617,7 +617,7 @@ def _grouped(findings: list[tuple[Finding, object]]) -> list[Finding]:
             if where:
                 hosts["peer:" + where] = _group_key(anchor)
     result = []
-    for index, (finding, anchor) in enumerate(findings):
+    for index, (finding, anchor, subject) in enumerate(findings):
         key = _group_key(anchor)
         if anchor is not None and _is(anchor, "twisted.internet.tcp", ("BaseClient",)):
             key = hosts.get("peer:" + _safe(lambda: _address(anchor.getHost()), ""), key)
@@ -625,6 +625,6 @@ def _grouped(findings: list[tuple[Finding, object]]) -> list[Finding]:
         if key is None:
             key = ("alone", index)
         group = groups.setdefault(key, len(groups) + 1)
-        result.append(replace(finding, group=group))
-    result.sort(key=lambda f: (f.group, _ORDER.get(f.kind, 5), 0 if f.side != "client" else 1))
+        result.append((replace(finding, group=group), subject))
+    result.sort(key=lambda pair: (pair[0].group, _ORDER.get(pair[0].kind, 5), 0 if pair[0].side != "client" else 1))
     return result

@@ -65,6 +65,9 @@ class Finding:
     # Findings that describe one thing (a port and the connections it
     # accepted) share a group number so renderers can show them together.
     group: int = 0
+    # What became of it once the test was judged ("cancelled after the
+    # test"), so an odd later failure can be traced back to us.
+    after: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,17 +1,20 @@
 """
 What the reactor holds: a snapshot when a test starts, the leftovers that
-are new when it ends, and the clean-up that removes them.
+are new when it ends, and handing the reactor on to the next test.
 
-Nothing here runs the reactor.  Trial's janitor spins it before looking, and
-that spin is what lets an unawaited ``stopListening()`` pass; we look at the
-reactor exactly as the test left it.
+Looking runs nothing.  Trial's janitor spins the reactor before it looks,
+and that spin is what lets an unawaited ``stopListening()`` pass; we look
+at the reactor exactly as the test left it, and spin only afterwards.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
+
+from . import capture
 
 
 @dataclass
@@ -48,82 +51,95 @@ def _thread_work(reactor) -> list:
     return list(work) if work else []
 
 
-def _active_calls(reactor) -> list:
-    return [c for c in reactor.getDelayedCalls() if not (c.cancelled or c.called)]
-
-
-def _all(reactor) -> Leftovers:
+def _held(reactor) -> tuple[list, list, list, list]:
+    """Readers, writers, child processes and thread-pool work, now."""
     internal = _internal_readers(reactor)
-    return Leftovers(
-        calls=_active_calls(reactor),
-        readers=[r for r in reactor.getReaders() if id(r) not in internal],
-        writers=[w for w in reactor.getWriters() if id(w) not in internal],
-        processes=_processes(),
-        threads=_thread_work(reactor),
+    return (
+        [r for r in reactor.getReaders() if id(r) not in internal],
+        [w for w in reactor.getWriters() if id(w) not in internal],
+        _processes(),
+        _thread_work(reactor),
     )
 
 
 class Snapshot:
-    """The identities of everything the reactor held when a test started."""
+    """
+    What the reactor held when a test started, to tell the test's own
+    leftovers from older ones.
+
+    Delayed calls are not listed here: a suite may keep thousands pending
+    (synchronous tests get no clean-up), and listing them twice per test
+    made each test's cost grow with their number.  Capture keeps the calls
+    created since the test started instead (``capture.new_calls``).
+    """
 
     __slots__ = ("_ids", "_alive")
 
     def __init__(self, reactor) -> None:
-        held = _all(reactor)
+        capture.new_calls.clear()
+        held = _held(reactor)
         # Holding the objects keeps their ids from being reused by new ones
         # during the test.
         self._alive = held
-        self._ids = {
-            id(x)
-            for group in (held.calls, held.readers, held.writers, held.processes, held.threads)
-            for x in group
-        }
+        self._ids = {id(x) for group in held for x in group}
 
     def new_since(self, reactor) -> Leftovers:
         """What the reactor holds now that it did not hold at the snapshot."""
-        now = _all(reactor)
         ids = self._ids
-        return Leftovers(
-            calls=[x for x in now.calls if id(x) not in ids],
-            readers=[x for x in now.readers if id(x) not in ids],
-            writers=[x for x in now.writers if id(x) not in ids],
-            processes=[x for x in now.processes if id(x) not in ids],
-            threads=[x for x in now.threads if id(x) not in ids],
+        readers, writers, processes, threads = (
+            [x for x in group if id(x) not in ids] for group in _held(reactor)
         )
+        return Leftovers(_new_calls(reactor), readers, writers, processes, threads)
 
 
-def _close_socket(selectable) -> None:
-    sock = getattr(selectable, "socket", None)
-    if sock is not None:
-        try:
-            sock.close()
-        except OSError:
-            pass
+def _new_calls(reactor) -> list:
+    """The global reactor's calls created since the snapshot, still pending."""
+    found = []
+    for call in capture.new_calls:
+        if call.cancelled or call.called:
+            continue
+        # Other reactors (one a test builds for itself) are not judged.
+        if getattr(call.canceller, "__self__", None) is reactor:
+            found.append(call)
+    return found
 
 
-def clean(reactor, leftovers: Leftovers, sockets=()) -> None:
+def spin(reactor) -> None:
     """
-    Remove the leftovers so they cannot disturb a later test.
-
-    Trial's janitor only removes selectables from the reactor; we also close
-    their sockets, and those of ``sockets`` (ports whose close was cancelled
-    with its delayed call), so file descriptors do not pile up.  No user
-    callback runs.
-
-    Child processes are reported but left running: a suite may keep one on
-    purpose for a whole class (treq's httpbin fixture), and killing it would
-    fail every later test of that class.  Their pipes leave the reactor like
-    any selectable, as Trial's janitor does.
+    Let the reactor run what is due, as Trial's janitor does after each
+    ``TestCase`` (two zero-timeout iterations): pending closes complete and
+    zero-delay calls run, so a library's queue or a shared server sees the
+    ends of what the test started.  User code runs here, as it does there.
     """
-    for call in leftovers.calls:
-        if call.active():
-            call.cancel()
-    for selectable in leftovers.readers:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"reactor\.iterate cannot be used")
+        reactor.iterate(0)
+        reactor.iterate(0)
+
+
+def remove_own(reactor, snapshot: Snapshot) -> tuple[set, set]:
+    """
+    Cancel the test's own calls still pending and remove its own selectables
+    still registered, as Trial's janitor does after its spin; returns the ids
+    of the calls cancelled and of the selectables removed.
+
+    Nothing older than the test is touched (Trial's ``removeAll()`` takes
+    those too: its bug, not a model).  Sockets are not closed and child
+    processes not killed: a shared server keeps its connections' state, a
+    class may share one process on purpose (treq's httpbin).
+    """
+    left = snapshot.new_since(reactor)
+    cancelled, removed = set(), set()
+    for call in left.calls:
+        call.cancel()
+        cancelled.add(id(call))
+    for selectable in left.readers:
         reactor.removeReader(selectable)
-    for selectable in leftovers.writers:
+        removed.add(id(selectable))
+    for selectable in left.writers:
         reactor.removeWriter(selectable)
-    for selectable in (*leftovers.readers, *leftovers.writers, *sockets):
-        _close_socket(selectable)
+        removed.add(id(selectable))
+    return cancelled, removed
 
 
 def settle_threads(reactor, leftovers: Leftovers, grace: float = 0.1) -> None:
@@ -139,24 +155,3 @@ def settle_threads(reactor, leftovers: Leftovers, grace: float = 0.1) -> None:
         time.sleep(0.002)
         running = {id(w) for w in _thread_work(reactor)}
         leftovers.threads = [w for w in leftovers.threads if id(w) in running]
-
-
-def drop_cancelled_calls(reactor) -> None:
-    """
-    Forget cancelled delayed calls the reactor has not yet swept away.
-
-    The reactor sweeps them only when it runs; synchronous and stdlib tests
-    never run it, so each one they cancel stays in ``_newTimedCalls`` and
-    every later look at the reactor (ours, twice per test) pays for it: a
-    suite's cost grew with the square of its length.  This does what the
-    reactor's own sweep does, and nothing when there is nothing to sweep.
-    """
-    new = getattr(reactor, "_newTimedCalls", None)
-    if not new:
-        return
-    kept = [call for call in new if not call.cancelled]
-    dropped = len(new) - len(kept)
-    if dropped:
-        new[:] = kept
-        if hasattr(reactor, "_cancellations"):
-            reactor._cancellations = max(0, reactor._cancellations - dropped)

@@ -94,6 +94,8 @@ def render_finding(finding: Finding, number: int, root: str = "", color: bool = 
         body.append(f"{_label(paint, 'wait for')}{finding.wait_for}")
     if finding.fix:
         body.append(f"{_label(paint, 'fix')}{paint('fix', finding.fix)}")
+    if finding.after:
+        body.append(f"{_label(paint, 'after')}{finding.after}")
     lines += [_INDENT + line for line in body]
     return "\n".join(lines)
 

@@ -1,15 +1,22 @@
 """
 Per-run state: the test running now, what the reactor held when it started,
-and the checkpoint that judges it once its cleanups and tearDown are done.
+and the checkpoint that judges it once its cleanups and tearDown are done,
+then hands the reactor on to the next test as stock Trial would.
 """
 
 from __future__ import annotations
 
+import traceback
+from dataclasses import replace
+
+from twisted.internet.base import DelayedCall
+from twisted.python import log
 from twisted.python.failure import Failure
 
+from .capture import _ThreadWork
 from .diagnosis import diagnose
 from .findings import Finding
-from .inspection import Snapshot, clean, drop_cancelled_calls, settle_threads
+from .inspection import Snapshot, remove_own, settle_threads, spin
 from .verdict import DirtyReactor
 
 
@@ -48,9 +55,9 @@ class Session:
         self._test = _unwrapped(test)
         try:
             self._snapshot = Snapshot(reactor)
-        except Exception as error:
+        except Exception:
             self._snapshot = None
-            self._warn(f"could not look at the reactor before {test.id()}: {error!r}")
+            self._could_not("look at the reactor before", test)
 
     def stop(self, test) -> None:
         if self._test is _unwrapped(test):
@@ -64,53 +71,112 @@ class Session:
         """Whether ``test`` is running and not judged yet."""
         return self._test is test and self._snapshot is not None
 
-    def inspect(self, test) -> list:
-        """Findings for what ``test`` left, which are then cleaned up."""
+    def judge(self, test, result, spin_after: bool = False) -> bool:
+        """
+        Judge what ``test`` left, then hand the reactor on; if it left
+        anything, report the error through ``result`` (the result the test
+        itself reports to, so wrappers such as --exitfirst see it).  True
+        if the test now counts as errored.
+
+        ``spin_after`` is for ``TestCase`` tests, after which Trial's
+        janitor spins the reactor and cancels what is still pending; after
+        the others Trial touches nothing, and neither do we.  What is done
+        to the reactor never depends on the verdict: ignore rules and
+        --unclean-warnings change what is reported, not what happens.
+
+        Nothing of ours may change a test's outcome by failing: if judging
+        breaks, the test keeps the outcome Trial gives it, and a note says
+        so.
+        """
         if not self.pending(test):
-            return []
+            return False
         snapshot, self._snapshot = self._snapshot, None
         reactor = self._reactor
-        # The run goes on whatever breaks in here, and says so; a verdict
-        # with less detail beats a lost one.
         try:
             left = snapshot.new_since(reactor)
             settle_threads(reactor, left)
-        except Exception as error:
-            self._warn(f"could not look at the reactor after {test.id()}: {error!r}")
-            return []
-        if not left:
-            drop_cancelled_calls(reactor)
-            return []
+            findings, subjects = self._describe(test, reactor, left)
+        except Exception:
+            self._could_not("judge", test)
+            findings, subjects = [], []
+        if spin_after:
+            spin(reactor)  # runs user code, as Trial's janitor does: not ours to guard
         try:
-            findings, sockets = diagnose(reactor, left, self.root)
-        except Exception as error:
-            self._warn(f"could not describe what {test.id()} left: {error!r}")
-            findings, sockets = _undescribed(left), ()
-        try:
-            clean(reactor, left, sockets)
-            drop_cancelled_calls(reactor)
-        except Exception as error:
-            self._warn(f"could not clean up after {test.id()}: {error!r}")
-        return findings
-
-    def judge(self, test, result) -> bool:
-        """
-        Inspect ``test`` and, if it left anything, report the error through
-        ``result`` (the result the test itself reports to, so wrappers such
-        as --exitfirst see it).  True if the test now counts as errored.
-        """
-        findings = self.inspect(test)
-        if findings and self.triage is not None:
-            findings = self.triage(test, findings)
+            cancelled, removed = remove_own(reactor, snapshot) if spin_after else ((), ())
+            findings = [
+                _with_aftermath(f, _aftermath(s, cancelled, removed, spin_after))
+                for f, s in zip(findings, subjects)
+            ]
+            if findings and self.triage is not None:
+                findings = self.triage(test, findings)
+        except Exception:
+            self._could_not("judge", test)
+            return False
         if not findings:
             return False
         self.delivered = False
         result.addError(test, Failure(DirtyReactor(findings, self.root)))
         return self.delivered
 
+    def _describe(self, test, reactor, left) -> tuple[list, list]:
+        if not left:
+            return [], []
+        try:
+            return diagnose(reactor, left, self.root)
+        except Exception:
+            # A verdict with less detail beats a lost one.
+            self._could_not("describe what was left by", test)
+            return _undescribed(left)
 
-def _undescribed(left) -> list:
-    """Bare findings for when diagnosis itself failed."""
+    def _could_not(self, what: str, test) -> None:
+        """Say that something of ours broke; the run goes on."""
+        error = traceback.format_exc()
+        try:
+            test_id = test.id()
+        except Exception:
+            test_id = repr(test)
+        last = error.strip().splitlines()[-1] if error.strip() else "?"
+        self._warn(
+            f"could not {what} {test_id}: {last}\n"
+            "(a fault in trial-strictclean, not in the test, whose outcome "
+            "stands; the traceback is in Trial's log)"
+        )
+        log.msg(f"trial-strictclean could not {what} {test_id}:\n{error}")
+
+
+def _aftermath(subject, cancelled, removed, spun: bool) -> str | None:
+    """What became of a leftover once the test was judged, in words."""
+    if not spun:
+        return "left in the reactor: as with Trial, nothing is cleaned up after a synchronous test"
+    if isinstance(subject, DelayedCall):
+        if id(subject) in cancelled:
+            return "cancelled after the test, as Trial's janitor does"
+        if subject.called:
+            return "it ran when the reactor was spun after the test, as Trial's janitor does"
+        return None
+    if isinstance(subject, _ThreadWork):
+        return "left running in the reactor's thread pool"
+    pipes = getattr(subject, "pipes", None)
+    if isinstance(pipes, dict):
+        note = "left running: trial-strictclean never kills a process"
+        if any(id(p) in removed for p in pipes.values()):
+            note += "; its pipes were removed from the reactor"
+        return note
+    if id(subject) in removed:
+        return "removed from the reactor after the test (its socket left open), as Trial's janitor does"
+    if getattr(subject, "disconnected", False):
+        return "it finished closing when the reactor was spun after the test"
+    return "it left the reactor when the reactor was spun after the test"
+
+
+def _with_aftermath(finding: Finding, after: str | None) -> Finding:
+    if after is None:
+        return finding
+    return replace(finding, after=after, message=f"{finding.message} After the test: {after}.")
+
+
+def _undescribed(left) -> tuple[list, list]:
+    """Bare findings, and their objects, for when diagnosis itself failed."""
     groups = (
         ("delayed-call", left.calls),
         ("reader", left.readers),
@@ -118,7 +184,7 @@ def _undescribed(left) -> list:
         ("process-running", left.processes),
         ("thread-work", left.threads),
     )
-    findings = []
+    findings, subjects = [], []
     for kind, objects in groups:
         for obj in objects:
             text = f"a {type(obj).__name__}"
@@ -127,7 +193,8 @@ def _undescribed(left) -> list:
                     kind=kind,
                     resource=text,
                     state="unknown",
-                    message=f"The test left {text} in the reactor (no further detail: see the warning above).",
+                    message=f"The test left {text} in the reactor (no further detail: see the note above).",
                 )
             )
-    return findings
+            subjects.append(obj)
+    return findings, subjects

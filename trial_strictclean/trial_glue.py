@@ -19,7 +19,6 @@ for a test the session is not watching (a test run inside a test).
 from __future__ import annotations
 
 import unittest
-import warnings
 
 _active = None
 _installed = False
@@ -52,19 +51,6 @@ class _HeldSuccess:
         return getattr(self._result, name)
 
 
-def _spin(reactor) -> None:
-    # Trial's janitor runs the reactor briefly after every TestCase, and we
-    # keep doing so, after judging (the test's own leftovers are gone by
-    # then).  Without it, the asyncio reactor in trial -j workers sometimes
-    # started the next test's reactor.run() already stopped (KeyboardInterrupt
-    # from TestCase._wait: 4 to 6 of 12 runs of foundation_suite under load,
-    # none with the spin).
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"reactor\.iterate cannot be used")
-        reactor.iterate(0)
-        reactor.iterate(0)
-
-
 def install() -> None:
     global _installed
     if _installed:
@@ -85,17 +71,18 @@ def install() -> None:
         if session is None or not session.running(self.test):
             return case_cleanup(self)
         # We look at the reactor as the test left it (no spin first), and
-        # only at what is new since the test started.
-        clean = not session.judge(self.test, self.result)
-        _spin(self._getReactor())
-        return clean
+        # only at what is new since the test started; then spin and clean
+        # up as Trial would.  Without the spin, the asyncio reactor in
+        # trial -j workers sometimes started the next test's reactor.run()
+        # already stopped (docs/internals.rst).
+        return not session.judge(self.test, self.result, spin_after=True)
 
     def postClassCleanup(self):
         if _active is None or not _active.running(self.test):
             return class_cleanup(self)
         # Trial's removeAll() would blame leftovers from outside the test on
-        # it; the test's own are already removed.  Stopping the thread pool
-        # is still Trial's job.
+        # it and remove them; the test's own are already removed.  Stopping
+        # the thread pool is still Trial's job.
         self._cleanThreads()
 
     janitor.postCaseCleanup = postCaseCleanup
