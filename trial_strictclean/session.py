@@ -57,7 +57,7 @@ class Session:
             self._snapshot = Snapshot(reactor)
         except Exception:
             self._snapshot = None
-            self._could_not("look at the reactor before", test)
+            self._could_not("look at the reactor before", test, "Trial's own check decides its outcome")
 
     def stop(self, test) -> None:
         if self._test is _unwrapped(test):
@@ -67,11 +67,7 @@ class Session:
         """Whether ``test`` is the test this session is watching now."""
         return self._test is not None and self._test is _unwrapped(test)
 
-    def pending(self, test) -> bool:
-        """Whether ``test`` is running and not judged yet."""
-        return self._test is test and self._snapshot is not None
-
-    def judge(self, test, result, spin_after: bool = False) -> bool:
+    def judge(self, test, result, spin_after: bool = False, janitor=None) -> bool:
         """
         Judge what ``test`` left, then hand the reactor on; if it left
         anything, report the error through ``result`` (the result the test
@@ -85,33 +81,42 @@ class Session:
         --unclean-warnings change what is reported, not what happens.
 
         Nothing of ours may change a test's outcome by failing: if judging
-        breaks, the test keeps the outcome Trial gives it, and a note says
-        so.
+        breaks, the test gets the outcome stock Trial gives it (``janitor``,
+        Trial's own check, decides; without one, as for synchronous tests,
+        Trial checks nothing), and a note says so.
         """
-        if not self.pending(test):
+        if self._test is not test:
             return False
+        if self._snapshot is None:
+            # Judged already, or the look before the test failed (a note
+            # said so then): Trial's own check decides, if any.
+            return janitor is not None and not janitor()
         snapshot, self._snapshot = self._snapshot, None
         reactor = self._reactor
         try:
             left = snapshot.new_since(reactor)
             settle_threads(reactor, left)
             findings, subjects = self._describe(test, reactor, left)
+            if findings and self.triage is not None:
+                kept = {id(f) for f in self.triage(test, findings)}
+                findings, subjects = _pairs_kept(findings, subjects, kept)
         except Exception:
-            self._could_not("judge", test)
-            findings, subjects = [], []
+            # Before the spin, so Trial's own check sees what it would.
+            return self._fall_back(test, janitor)
         if spin_after:
             spin(reactor)  # runs user code, as Trial's janitor does: not ours to guard
         try:
             cancelled, removed = remove_own(reactor, snapshot) if spin_after else ((), ())
+        except Exception:
+            return self._fall_back(test, janitor)
+        try:
             findings = [
                 _with_aftermath(f, _aftermath(s, cancelled, removed, spin_after))
                 for f, s in zip(findings, subjects)
             ]
-            if findings and self.triage is not None:
-                findings = self.triage(test, findings)
         except Exception:
-            self._could_not("judge", test)
-            return False
+            # Only words: the verdict stands without them.
+            self._could_not("say what became of the leftovers of", test, "the verdict stands")
         if not findings:
             return False
         self.delivered = False
@@ -125,10 +130,14 @@ class Session:
             return diagnose(reactor, left, self.root)
         except Exception:
             # A verdict with less detail beats a lost one.
-            self._could_not("describe what was left by", test)
+            self._could_not("describe what was left by", test, "its leftovers are listed without detail")
             return _undescribed(left)
 
-    def _could_not(self, what: str, test) -> None:
+    def _fall_back(self, test, janitor) -> bool:
+        self._could_not("judge", test, "it keeps the outcome stock Trial gives it")
+        return janitor is not None and not janitor()
+
+    def _could_not(self, what: str, test, consequence: str) -> None:
         """Say that something of ours broke; the run goes on."""
         error = traceback.format_exc()
         try:
@@ -138,8 +147,8 @@ class Session:
         last = error.strip().splitlines()[-1] if error.strip() else "?"
         self._warn(
             f"could not {what} {test_id}: {last}\n"
-            "(a fault in trial-strictclean, not in the test, whose outcome "
-            "stands; the traceback is in Trial's log)"
+            f"(a fault in trial-strictclean, not in the test: {consequence}; "
+            "the traceback is in test.log)"
         )
         log.msg(f"trial-strictclean could not {what} {test_id}:\n{error}")
 
@@ -167,6 +176,11 @@ def _aftermath(subject, cancelled, removed, spun: bool) -> str | None:
     if getattr(subject, "disconnected", False):
         return "it finished closing when the reactor was spun after the test"
     return "it left the reactor when the reactor was spun after the test"
+
+
+def _pairs_kept(findings, subjects, kept: set) -> tuple[list, list]:
+    pairs = [(f, s) for f, s in zip(findings, subjects) if id(f) in kept]
+    return [f for f, _ in pairs], [s for _, s in pairs]
 
 
 def _with_aftermath(finding: Finding, after: str | None) -> Finding:

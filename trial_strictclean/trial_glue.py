@@ -75,7 +75,9 @@ def install() -> None:
         # up as Trial would.  Without the spin, the asyncio reactor in
         # trial -j workers sometimes started the next test's reactor.run()
         # already stopped (docs/internals.rst).
-        return not session.judge(self.test, self.result, spin_after=True)
+        return not session.judge(
+            self.test, self.result, spin_after=True, janitor=lambda: case_cleanup(self)
+        )
 
     def postClassCleanup(self):
         if _active is None or not _active.running(self.test):
