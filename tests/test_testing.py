@@ -174,6 +174,31 @@ class Flood(protocol.Protocol):
         self.factory.connected.callback(self)
 
 
+class EarlyClients:
+    """
+    Stands in for the reactor, and connects plain sockets to each TCP port
+    it listens on as soon as it listens: before the helpers' own client,
+    whose connection starts a reactor turn later.  The test closes them.
+    """
+
+    def __init__(self, reactor: object, testcase: unittest.TestCase, count: int) -> None:
+        self._reactor = reactor
+        self._testcase = testcase
+        self._count = count
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._reactor, name)
+
+    def listenTCP(self, *args: object, **kwargs: object) -> object:
+        port = self._reactor.listenTCP(*args, **kwargs)
+        for _ in range(self._count):
+            # The connection completes in the port's backlog, accepted
+            # first; closed by a cleanup that runs after the port's.
+            early = socket.create_connection(("127.0.0.1", port.getHost().port))
+            self._testcase.addCleanup(early.close)
+        return port
+
+
 class RecordedCleanups:
     """Stands in for a test case, so a test can run a helper's cleanup itself."""
 
@@ -302,12 +327,19 @@ class ConnectedPairTests(CleanReactorTestCase):
 
     async def test_pair_matches_its_own_connection(self) -> None:
         """Of several connections to the port, the pair is the two ends of one."""
+        server_factory = BareFactory(Echo)
         server, client = await connected_pair(
             self,
-            protocol.Factory.forProtocol(Echo),
+            server_factory,
             protocol.Factory.forProtocol(Collector),
+            reactor=EarlyClients(self.reactor, self, 3),
         )
+        # The port accepted the three others first: taking the first
+        # connection, or any but the client's own, would be wrong here.
+        self.assertEqual(len(server_factory.built), 4)
+        self.assertIs(server, server_factory.built[-1])
         self.assertEqual(server.transport.getPeer(), client.transport.getHost())
+        await echo_round_trip(client, b"only to its own server")
 
 
 class SeedExampleTests(CleanReactorTestCase):
