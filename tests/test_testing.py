@@ -21,7 +21,7 @@ from zope.interface import implementer
 
 from twisted.internet import protocol
 from twisted.internet.address import IPv4Address, UNIXAddress
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import ConnectionRefusedError, NoProtocol
 from twisted.internet.interfaces import IProtocol, IProtocolFactory, ISSLTransport
 from twisted.protocols.policies import WrappingFactory
@@ -197,6 +197,36 @@ class EarlyClients:
             early = socket.create_connection(("127.0.0.1", port.getHost().port))
             self._testcase.addCleanup(early.close)
         return port
+
+
+class Announcing(Collector):
+    """A Collector that tells its factory when it is connected."""
+
+    def connectionMade(self) -> None:
+        self.factory.made(self)
+
+
+class ReconnectingCollector(protocol.ReconnectingClientFactory):
+    """Reconnects about 10 ms after each loss; keeps each connection made."""
+
+    protocol = Announcing
+    initialDelay = maxDelay = 0.01
+
+    def __init__(self) -> None:
+        self.connections: list[Announcing] = []
+        self._waiting: dict[int, Deferred] = {}
+
+    def made(self, connected: Announcing) -> None:
+        self.connections.append(connected)
+        waiting = self._waiting.pop(len(self.connections), None)
+        if waiting is not None:
+            waiting.callback(connected)
+
+    def connected(self, number: int) -> Deferred:
+        """Fire with the number-th connection made, once it is."""
+        if len(self.connections) >= number:
+            return succeed(self.connections[number - 1])
+        return self._waiting.setdefault(number, Deferred())
 
 
 class RecordedCleanups:
@@ -468,14 +498,21 @@ class ListenAndConnectTests(CleanReactorTestCase):
         A ReconnectingClientFactory reconnects when the server closes; the
         cleanup stops it, so it leaves no pending retry behind.
         """
-        factory = protocol.ReconnectingClientFactory()
-        factory.protocol = Collector
-        factory.initialDelay = factory.maxDelay = 0.01
+        factory = ReconnectingCollector()
+        # Registered before connected_pair's cleanups, so run after them:
+        # told to stop trying (and the reactor check finds no retry pending).
+        self.addCleanup(lambda: self.assertFalse(factory.continueTrying))
         server, client = await connected_pair(
             self, protocol.Factory.forProtocol(Echo), factory
         )
+        self.assertIs(client, await factory.connected(1))
         server.transport.loseConnection()
-        await wait_for_disconnect(client)
+        # Bounded, so a factory that never hears of the loss fails in seconds.
+        again = await factory.connected(2).addTimeout(5, self.reactor)
+        self.assertIsNot(again, client)
+        self.assertTrue(client.transport.disconnected)
+        # The new connection is served and is also closed by the cleanup.
+        await echo_round_trip(again, b"reconnected")
 
     def test_only_loopback(self) -> None:
         """Nothing but loopback is ever listened on or connected to."""
