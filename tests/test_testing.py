@@ -9,13 +9,11 @@ hold before the test.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 
 from zope.interface import implementer
 
@@ -36,6 +34,8 @@ from trial_strictclean.testing import (
     self_signed_tls,
     wait_for_disconnect,
 )
+
+from .trialrun import run_trial
 
 try:
     import OpenSSL  # noqa: F401
@@ -60,10 +60,6 @@ def _has_ipv6_loopback() -> bool:
 IPV6_SKIP = None if _has_ipv6_loopback() else "this machine has no ::1"
 
 MAIN = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-# What "python -m twisted.trial" does; that spelling goes through
-# pkg_resources on Twisted 22.10, which rejects newer zope.interface releases.
-TRIAL = [sys.executable, "-c", "from twisted.scripts.trial import run; run()"]
 
 
 # Protocols and factories the tests use.
@@ -704,40 +700,6 @@ class TimeoutTests(CleanReactorTestCase):
         self.assertTrue(client.transport.disconnected)
 
 
-FIXTURE = """
-from twisted.internet import protocol
-from twisted.trial import unittest
-
-from trial_strictclean.testing import connected_pair
-
-
-class Echo(protocol.Protocol):
-    def dataReceived(self, data):
-        self.transport.write(data)
-
-
-class HalfWay(unittest.TestCase):
-    async def test_fails_after_connecting(self):
-        server, client = await connected_pair(
-            self,
-            protocol.Factory.forProtocol(Echo),
-            protocol.Factory.forProtocol(protocol.Protocol),
-        )
-        # Leave data in flight both ways when the test fails.
-        client.transport.write(b"x" * 1000000)
-        server.transport.write(b"y" * 1000000)
-        self.fail("failing half-way, connected")
-
-    def test_fails_while_connecting(self):
-        connected_pair(
-            self,
-            protocol.Factory.forProtocol(Echo),
-            protocol.Factory.forProtocol(protocol.Protocol),
-        )
-        self.fail("failing half-way, still connecting")
-"""
-
-
 class ImportTests(unittest.TestCase):
     def test_no_reactor_at_import(self) -> None:
         """Importing the helpers leaves the choice of reactor open."""
@@ -760,38 +722,26 @@ class FailingHalfWayTests(unittest.TestCase):
     """End to end: a test that fails half-way still leaves nothing behind."""
 
     def test_only_the_failures_are_reported(self) -> None:
+        """
+        Judged by strictclean, which looks right after the cleanups without
+        spinning the reactor first (stock Trial's janitor does, and would
+        finish closes the cleanups forgot to wait for).
+        """
         from twisted.internet import reactor
 
-        workdir = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, workdir)
-        fixtures = os.path.join(workdir, "fixtures")
-        os.mkdir(fixtures)
-        with open(os.path.join(fixtures, "halfway_fixture.py"), "w") as module:
-            module.write(textwrap.dedent(FIXTURE))
         # Run the fixture under the reactor this run uses.
         reactor_options = []
         if "asyncio" in type(reactor).__module__:
             reactor_options = ["--reactor=asyncio"]
-        environment = dict(
-            os.environ,
-            PYTHONPATH=os.pathsep.join(
-                [fixtures, MAIN, os.environ.get("PYTHONPATH", "")]
-            ),
-        )
-        finished = subprocess.run(
-            [*TRIAL, *reactor_options, "halfway_fixture"],
-            cwd=workdir,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=120,
-        )
-        output = finished.stdout
-        self.assertEqual(finished.returncode, 1, output)
-        self.assertEqual(output.splitlines()[-1], "FAILED (failures=2)", output)
-        self.assertEqual(len(re.findall(r"^\[FAIL\]$", output, re.M)), 2, output)
-        self.assertIn("failing half-way, connected", output)
-        self.assertIn("failing half-way, still connecting", output)
-        for trouble in ["[ERROR]", "DirtyReactor", "Unhandled", "CleanupTimeout"]:
-            self.assertNotIn(trouble, output)
+        run = run_trial("--reporter=strictclean", *reactor_options, "testing_halfway")
+        self.assertEqual((run.returncode, run.counts), (1, {"failures": 2}), run.output)
+        self.assertEqual(run.errors, {}, run.output)
+        failures = {
+            "testing_halfway.HalfWay.test_fails_after_connecting": "failing half-way, connected",
+            "testing_halfway.HalfWay.test_fails_while_connecting": "failing half-way, still connecting",
+        }
+        self.assertEqual(set(run.failures), set(failures), run.output)
+        for test_id, message in failures.items():
+            self.assertIn(message, "\n".join(run.failures[test_id]))
+        for trouble in ["left the reactor dirty", "DirtyReactor", "Unhandled", "CleanupTimeout"]:
+            self.assertNotIn(trouble, run.output)
