@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -30,6 +31,7 @@ class QuickComparisonTests(SynchronousTestCase):
         """
         ``compare.py --quick`` runs one pair over a tiny generated suite,
         prints the ratios, and both runs pass: the stress suite is clean.
+        The figures, the ratios and what each run recorded agree.
         """
         record = self.mktemp()
         figures = self.mktemp()
@@ -47,11 +49,55 @@ class QuickComparisonTests(SynchronousTestCase):
         self.assertIn("B (strictclean): PASSED (successes=20)", done.stdout)
 
         with open(figures) as f:
-            pair = json.load(f)["pairs"][0]
+            report = json.load(f)
+        self.assertEqual(len(report["pairs"]), 1, report)
+        pair = report["pairs"][0]
+        self.assertEqual(pair["order"], "AB")
         for variant in ("A", "B"):
-            self.assertEqual(pair[variant]["exit"], 0)
-            self.assertGreater(pair[variant]["wall"], 0)
-            self.assertGreater(pair[variant]["rss_mib"], 0)
+            self.assertEqual((pair[variant]["exit"], pair[variant]["summary"]), (0, "PASSED (successes=20)"))
+        # Two runs, not one counted twice.
+        self.assertNotEqual(pair["A"]["wall"], pair["B"]["wall"])
+        # The ratios are B over A of the figures recorded for each run, the
+        # line printed for the pair shows those same figures, and with one
+        # pair the medians are its ratios.
+        printed = re.search(
+            r"wall +([\d.]+)s +([\d.]+)s x([\d.]+) \| cpu +([\d.]+)s +([\d.]+)s x([\d.]+) \| "
+            r"rss +([\d.]+)MiB +([\d.]+)MiB x([\d.]+)",
+            done.stdout,
+        )
+        self.assertIsNotNone(printed, done.stdout)
+        for number, measure in enumerate(("wall", "cpu", "rss_mib")):
+            a, b, ratio = pair["A"][measure], pair["B"][measure], pair["ratios"][measure]
+            self.assertGreater(a, 0, measure)
+            self.assertAlmostEqual(ratio, b / a, msg=measure)
+            self.assertEqual(report["medians"][measure], ratio, measure)
+            shown = printed.groups()[3 * number : 3 * number + 3]
+            places = ".1f" if measure == "rss_mib" else ".2f"
+            self.assertEqual(shown, (format(a, places), format(b, places), format(ratio, ".3f")), measure)
+
+        # Each run recorded every test of the suite, once, as a success, and
+        # its time; only B, run with strictclean, wrote a report, which
+        # lists the same tests.
+        recorded = {}
+        for variant in ("A", "B"):
+            with open(os.path.join(record, f"pair1-{variant}-events.json")) as f:
+                events = json.load(f)
+            with open(os.path.join(record, f"pair1-{variant}-times.json")) as f:
+                times = json.load(f)
+            ids = [test_id for test_id, _, _ in events]
+            self.assertEqual((len(ids), len(set(ids))), (20, 20), events)
+            self.assertEqual({outcome for _, outcome, _ in events}, {"addSuccess"}, events)
+            self.assertEqual(set(times), set(ids), variant)
+            self.assertTrue(all(seconds > 0 for seconds in times.values()), times)
+            recorded[variant] = set(ids)
+        tests = recorded["A"]
+        self.assertEqual(recorded["B"], tests)
+        # The suite has both kinds of test, so both paths were measured.
+        self.assertEqual(len([t for t in tests if ".SyncCalls." in t]), 2, tests)
+        self.assertFalse(os.path.exists(os.path.join(record, "pair1-A-report.json")))
+        with open(os.path.join(record, "pair1-B-report.json")) as f:
+            strict = json.load(f)
+        self.assertEqual({t["id"]: t["outcome"] for t in strict["tests"]}, dict.fromkeys(tests, "passed"))
 
         compared = subprocess.run(
             [

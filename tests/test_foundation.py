@@ -3,12 +3,14 @@ The reporter end to end: the real trial, fixture suites with real sockets,
 every kind of test, every reactor, Trial's own options.
 """
 
+import ast
+import os
 import subprocess
 import sys
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from .trialrun import TRIAL, cached_run
+from .trialrun import FIXTURES, TRIAL, cached_run
 
 SUITE = "foundation_suite."
 DIRTY = {
@@ -19,6 +21,25 @@ DIRTY = {
     SUITE + "FailingAndDirty.test_fails_and_leaves",
     SUITE + "Isolation.test_a_leaves_port_open",
 }
+FAILING_AND_DIRTY = SUITE + "FailingAndDirty.test_fails_and_leaves"
+
+
+def _all_tests():
+    """Every test id the suite defines, read from its source, not imported."""
+    with open(os.path.join(FIXTURES, "foundation_suite.py")) as source:
+        tree = ast.parse(source.read())
+    return {
+        f"{SUITE}{node.name}.{item.name}"
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        for item in node.body
+        if isinstance(item, ast.FunctionDef) and item.name.startswith("test")
+    }
+
+
+# So a check over the tree cannot pass on a run that ran fewer tests.
+ALL = _all_tests()
+
 COUNTS = {
     "errors": 6,
     "failures": 1,
@@ -27,6 +48,31 @@ COUNTS = {
     "unexpectedSuccesses": 1,
     "successes": 8,
 }
+
+
+def tree_statuses(output):
+    """
+    Each test id in Trial's tree output, with the statuses shown for it in
+    order (a test reported twice gets its second on a line of its own).
+    """
+    statuses = {}
+    module = cls = test_id = None
+    for line in output.splitlines():
+        if line.startswith("=" * 10):
+            break  # the tree is over; the reports follow
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip())
+        if " ... " in line and indent == 4:
+            name, _, status = stripped.partition(" ... ")
+            test_id = f"{module}.{cls}.{name.strip()}"
+            statuses.setdefault(test_id, []).append(status.strip())
+        elif stripped.startswith("[") and test_id is not None:
+            statuses[test_id].append(stripped)
+        elif stripped and indent == 2:
+            cls = stripped
+        elif stripped and indent == 0:
+            module = stripped
+    return statuses
 
 
 class Discovery(SynchronousTestCase):
@@ -69,12 +115,12 @@ class Verdicts(SynchronousTestCase):
             self.assertIn("left the reactor dirty", run.error_text(test_id))
 
     def test_dirty_test_is_not_also_a_success(self):
-        lines = self.run_suite().output.splitlines()
-        for line in lines:
-            tree_line = " ... " in line
-            if tree_line and ("test_a_dirty" in line or "test_stop_listening_not_awaited" in line):
-                self.assertIn("[ERROR]", line)
-                self.assertNotIn("[OK]", line)
+        run = self.run_suite()
+        statuses = tree_statuses(run.output)
+        self.assertEqual(set(statuses), ALL, run.output)
+        for test_id in DIRTY:
+            expected = ["[FAIL]", "[ERROR]"] if test_id == FAILING_AND_DIRTY else ["[ERROR]"]
+            self.assertEqual(statuses[test_id], expected, test_id)
 
     def test_trial_own_dirty_error_never_appears(self):
         self.assertNotIn("DirtyReactorAggregateError", self.run_suite().output)
@@ -113,8 +159,18 @@ class Stock(SynchronousTestCase):
         # What we fix: Trial's janitor spins first, misses unawaited closes,
         # and blames sync and stdlib leftovers on the next async test.
         run = cached_run("foundation_suite")
-        self.assertNotIn(SUITE + "PortNotAwaited.test_stop_listening_not_awaited", run.errors)
-        self.assertNotIn(SUITE + "SyncDirty.test_a_dirty", run.errors)
+        statuses = tree_statuses(run.output)
+        self.assertEqual(set(statuses), ALL, run.output)
+        for missed in (
+            "PortNotAwaited.test_stop_listening_not_awaited",
+            "SyncDirty.test_a_dirty",
+            "StdlibDirty.test_a_dirty",
+        ):
+            self.assertEqual(statuses[SUITE + missed], ["[OK]"], missed)
+        # The first async test after those two gets both their timers.
+        blamed = run.error_text(SUITE + "Threads.test_awaited_thread")
+        self.assertIn("DirtyReactorAggregateError", blamed)
+        self.assertEqual(blamed.count("print('too late')"), 2, blamed)
 
 
 class Outside(SynchronousTestCase):

@@ -6,6 +6,8 @@ import gc
 import os
 import sys
 import sysconfig
+import threading
+import types
 import weakref
 
 import twisted
@@ -54,6 +56,38 @@ def _helper():
     return provenance.capture(1)  # the helper's line
 
 
+def _capture_into(found):
+    found.append(provenance.capture(1))
+    return found[-1]
+
+
+def _nested_capture(levels):
+    if levels:
+        return _nested_capture(levels - 1)
+    return provenance.capture(1)
+
+
+def _as_library(function, name=None):
+    """
+    ``function`` as if Twisted shipped it: the same code, with a file name
+    inside Twisted's package (which provenance counts as library code) and,
+    recursion included, calling its library self.
+    """
+    code = function.__code__.replace(
+        co_filename=os.path.join(_TWISTED, "internet", "_strictclean_no_such_module.py"),
+        co_name=name or function.__name__,
+    )
+    namespace = dict(globals())
+    library = types.FunctionType(code, namespace, code.co_name)
+    namespace[function.__name__] = library
+    return library
+
+
+def _qualname(method):
+    # Python 3.10 code objects have no co_qualname: sites name the function.
+    return method.__qualname__ if sys.version_info >= (3, 11) else method.__name__
+
+
 class CaptureTests(unittest.SynchronousTestCase):
     def test_innermost_user_frame_and_callers(self):
         """A capture in a helper points at the helper, then at its caller."""
@@ -85,18 +119,76 @@ class CaptureTests(unittest.SynchronousTestCase):
         """Deeper than the user's code: nothing captured, nothing raised."""
         self.assertIsNone(provenance.capture(10_000))
 
+    def test_only_library_frames(self):
+        """
+        A stack of library frames alone (a thread the library started, with
+        library code in it) has no site: capture walks off its top.
+        """
+        found = []
+        # threading's frames are the standard library's, the target Twisted's.
+        thread = threading.Thread(target=_as_library(_capture_into), args=(found,))
+        thread.start()
+        thread.join()
+        self.assertEqual(found, [None])
+        # The same function called from this test does find a user frame:
+        # what made it None above is the stack, not the function.
+        _as_library(_capture_into)(found)
+        self.assertEqual(provenance.sites(found[1])[0].function, _qualname(self.test_only_library_frames))
+
+    def test_library_deeper_than_the_walk(self):
+        """
+        User code below more than _MAX_DEPTH library frames is not looked
+        for: the walk gives up rather than climb the whole stack.
+        """
+        nested = _as_library(_nested_capture)
+        self.assertIsNone(nested(provenance._MAX_DEPTH + 5))
+        # Fewer library frames than the limit: the walk reaches this test.
+        within = nested(provenance._MAX_DEPTH - 5)
+        self.assertEqual(provenance.sites(within)[0].function, _qualname(self.test_library_deeper_than_the_walk))
+
+    def test_runner_frame_ends_the_walk(self):
+        """
+        Above a library frame that runs other code (the reactor's
+        runUntilCurrent) is the run loop, never the creator: no site.
+        """
+        self.assertIsNone(_as_library(_capture_into, name="runUntilCurrent")([]))
+        # The same library code under another name walks on to this test.
+        self.assertIsNotNone(_as_library(_capture_into, name="not_a_runner")([]))
+
     def test_sites_are_relative_to_root(self):
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         site = provenance.sites(_helper(), root)[0]
         self.assertEqual(site.file, os.path.join("tests", "test_provenance.py"))
 
-    def test_note_created_tolerates_slots(self):
+    def test_notes_record_sites(self):
+        """Each note_* records the user's line on the object itself."""
+
+        class Plain:
+            pass
+
+        created, seen, closed = Plain(), Plain(), Plain()
+        provenance.note_created(created, 2); created_line = sys._getframe().f_lineno  # noqa: E702
+        provenance.note_first_seen(seen, 2); seen_line = sys._getframe().f_lineno  # noqa: E702
+        provenance.note_closed(closed, 2); closed_line = sys._getframe().f_lineno  # noqa: E702
+        self.assertEqual(provenance.created_sites(created)[0].line, created_line)
+        self.assertEqual(provenance.created_sites(seen)[0].line, seen_line)
+        self.assertEqual(provenance.closed_site(closed).line, closed_line)
+        # The first site seen is kept: a later look does not move it.
+        provenance.note_first_seen(seen, 2)
+        self.assertEqual(provenance.created_sites(seen)[0].line, seen_line)
+
+    def test_notes_tolerate_slots(self):
+        """An object that takes no attributes goes without a site, silently."""
+
         class Slotted:
             __slots__ = ()
 
-        provenance.note_created(Slotted())
-        provenance.note_first_seen(Slotted())
-        provenance.note_closed(Slotted())
+        slotted = Slotted()
+        provenance.note_created(slotted, 2)
+        provenance.note_first_seen(slotted, 2)
+        provenance.note_closed(slotted, 2)
+        self.assertEqual(provenance.created_sites(slotted), ())
+        self.assertIsNone(provenance.closed_site(slotted))
 
 
 def _schedule(clock_reactor):

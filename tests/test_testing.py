@@ -9,19 +9,17 @@ hold before the test.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 
 from zope.interface import implementer
 
 from twisted.internet import protocol
 from twisted.internet.address import IPv4Address, UNIXAddress
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import ConnectionRefusedError, NoProtocol
 from twisted.internet.interfaces import IProtocol, IProtocolFactory, ISSLTransport
 from twisted.protocols.policies import WrappingFactory
@@ -36,6 +34,8 @@ from trial_strictclean.testing import (
     self_signed_tls,
     wait_for_disconnect,
 )
+
+from .trialrun import run_trial
 
 try:
     import OpenSSL  # noqa: F401
@@ -60,10 +60,6 @@ def _has_ipv6_loopback() -> bool:
 IPV6_SKIP = None if _has_ipv6_loopback() else "this machine has no ::1"
 
 MAIN = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-# What "python -m twisted.trial" does; that spelling goes through
-# pkg_resources on Twisted 22.10, which rejects newer zope.interface releases.
-TRIAL = [sys.executable, "-c", "from twisted.scripts.trial import run; run()"]
 
 
 # Protocols and factories the tests use.
@@ -172,6 +168,61 @@ class Flood(protocol.Protocol):
     def connectionMade(self) -> None:
         self.transport.write(b"x" * (16 * 1024 * 1024))
         self.factory.connected.callback(self)
+
+
+class EarlyClients:
+    """
+    Stands in for the reactor, and connects plain sockets to each TCP port
+    it listens on as soon as it listens: before the helpers' own client,
+    whose connection starts a reactor turn later.  The test closes them.
+    """
+
+    def __init__(self, reactor: object, testcase: unittest.TestCase, count: int) -> None:
+        self._reactor = reactor
+        self._testcase = testcase
+        self._count = count
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._reactor, name)
+
+    def listenTCP(self, *args: object, **kwargs: object) -> object:
+        port = self._reactor.listenTCP(*args, **kwargs)
+        for _ in range(self._count):
+            # The connection completes in the port's backlog, accepted
+            # first; closed by a cleanup that runs after the port's.
+            early = socket.create_connection(("127.0.0.1", port.getHost().port))
+            self._testcase.addCleanup(early.close)
+        return port
+
+
+class Announcing(Collector):
+    """A Collector that tells its factory when it is connected."""
+
+    def connectionMade(self) -> None:
+        self.factory.made(self)
+
+
+class ReconnectingCollector(protocol.ReconnectingClientFactory):
+    """Reconnects about 10 ms after each loss; keeps each connection made."""
+
+    protocol = Announcing
+    initialDelay = maxDelay = 0.01
+
+    def __init__(self) -> None:
+        self.connections: list[Announcing] = []
+        self._waiting: dict[int, Deferred] = {}
+
+    def made(self, connected: Announcing) -> None:
+        self.connections.append(connected)
+        waiting = self._waiting.pop(len(self.connections), None)
+        if waiting is not None:
+            waiting.callback(connected)
+
+    def connected(self, number: int) -> Deferred:
+        """Fire with the number-th connection made, once it is."""
+        if len(self.connections) >= number:
+            return succeed(self.connections[number - 1])
+        return self._waiting.setdefault(number, Deferred())
 
 
 class RecordedCleanups:
@@ -302,12 +353,19 @@ class ConnectedPairTests(CleanReactorTestCase):
 
     async def test_pair_matches_its_own_connection(self) -> None:
         """Of several connections to the port, the pair is the two ends of one."""
+        server_factory = BareFactory(Echo)
         server, client = await connected_pair(
             self,
-            protocol.Factory.forProtocol(Echo),
+            server_factory,
             protocol.Factory.forProtocol(Collector),
+            reactor=EarlyClients(self.reactor, self, 3),
         )
+        # The port accepted the three others first: taking the first
+        # connection, or any but the client's own, would be wrong here.
+        self.assertEqual(len(server_factory.built), 4)
+        self.assertIs(server, server_factory.built[-1])
         self.assertEqual(server.transport.getPeer(), client.transport.getHost())
+        await echo_round_trip(client, b"only to its own server")
 
 
 class SeedExampleTests(CleanReactorTestCase):
@@ -436,14 +494,21 @@ class ListenAndConnectTests(CleanReactorTestCase):
         A ReconnectingClientFactory reconnects when the server closes; the
         cleanup stops it, so it leaves no pending retry behind.
         """
-        factory = protocol.ReconnectingClientFactory()
-        factory.protocol = Collector
-        factory.initialDelay = factory.maxDelay = 0.01
+        factory = ReconnectingCollector()
+        # Registered before connected_pair's cleanups, so run after them:
+        # told to stop trying (and the reactor check finds no retry pending).
+        self.addCleanup(lambda: self.assertFalse(factory.continueTrying))
         server, client = await connected_pair(
             self, protocol.Factory.forProtocol(Echo), factory
         )
+        self.assertIs(client, await factory.connected(1))
         server.transport.loseConnection()
-        await wait_for_disconnect(client)
+        # Bounded, so a factory that never hears of the loss fails in seconds.
+        again = await factory.connected(2).addTimeout(5, self.reactor)
+        self.assertIsNot(again, client)
+        self.assertTrue(client.transport.disconnected)
+        # The new connection is served and is also closed by the cleanup.
+        await echo_round_trip(again, b"reconnected")
 
     def test_only_loopback(self) -> None:
         """Nothing but loopback is ever listened on or connected to."""
@@ -635,40 +700,6 @@ class TimeoutTests(CleanReactorTestCase):
         self.assertTrue(client.transport.disconnected)
 
 
-FIXTURE = """
-from twisted.internet import protocol
-from twisted.trial import unittest
-
-from trial_strictclean.testing import connected_pair
-
-
-class Echo(protocol.Protocol):
-    def dataReceived(self, data):
-        self.transport.write(data)
-
-
-class HalfWay(unittest.TestCase):
-    async def test_fails_after_connecting(self):
-        server, client = await connected_pair(
-            self,
-            protocol.Factory.forProtocol(Echo),
-            protocol.Factory.forProtocol(protocol.Protocol),
-        )
-        # Leave data in flight both ways when the test fails.
-        client.transport.write(b"x" * 1000000)
-        server.transport.write(b"y" * 1000000)
-        self.fail("failing half-way, connected")
-
-    def test_fails_while_connecting(self):
-        connected_pair(
-            self,
-            protocol.Factory.forProtocol(Echo),
-            protocol.Factory.forProtocol(protocol.Protocol),
-        )
-        self.fail("failing half-way, still connecting")
-"""
-
-
 class ImportTests(unittest.TestCase):
     def test_no_reactor_at_import(self) -> None:
         """Importing the helpers leaves the choice of reactor open."""
@@ -691,38 +722,26 @@ class FailingHalfWayTests(unittest.TestCase):
     """End to end: a test that fails half-way still leaves nothing behind."""
 
     def test_only_the_failures_are_reported(self) -> None:
+        """
+        Judged by strictclean, which looks right after the cleanups without
+        spinning the reactor first (stock Trial's janitor does, and would
+        finish closes the cleanups forgot to wait for).
+        """
         from twisted.internet import reactor
 
-        workdir = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, workdir)
-        fixtures = os.path.join(workdir, "fixtures")
-        os.mkdir(fixtures)
-        with open(os.path.join(fixtures, "halfway_fixture.py"), "w") as module:
-            module.write(textwrap.dedent(FIXTURE))
         # Run the fixture under the reactor this run uses.
         reactor_options = []
         if "asyncio" in type(reactor).__module__:
             reactor_options = ["--reactor=asyncio"]
-        environment = dict(
-            os.environ,
-            PYTHONPATH=os.pathsep.join(
-                [fixtures, MAIN, os.environ.get("PYTHONPATH", "")]
-            ),
-        )
-        finished = subprocess.run(
-            [*TRIAL, *reactor_options, "halfway_fixture"],
-            cwd=workdir,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=120,
-        )
-        output = finished.stdout
-        self.assertEqual(finished.returncode, 1, output)
-        self.assertEqual(output.splitlines()[-1], "FAILED (failures=2)", output)
-        self.assertEqual(len(re.findall(r"^\[FAIL\]$", output, re.M)), 2, output)
-        self.assertIn("failing half-way, connected", output)
-        self.assertIn("failing half-way, still connecting", output)
-        for trouble in ["[ERROR]", "DirtyReactor", "Unhandled", "CleanupTimeout"]:
-            self.assertNotIn(trouble, output)
+        run = run_trial("--reporter=strictclean", *reactor_options, "testing_halfway")
+        self.assertEqual((run.returncode, run.counts), (1, {"failures": 2}), run.output)
+        self.assertEqual(run.errors, {}, run.output)
+        failures = {
+            "testing_halfway.HalfWay.test_fails_after_connecting": "failing half-way, connected",
+            "testing_halfway.HalfWay.test_fails_while_connecting": "failing half-way, still connecting",
+        }
+        self.assertEqual(set(run.failures), set(failures), run.output)
+        for test_id, message in failures.items():
+            self.assertIn(message, "\n".join(run.failures[test_id]))
+        for trouble in ["left the reactor dirty", "DirtyReactor", "Unhandled", "CleanupTimeout"]:
+            self.assertNotIn(trouble, run.output)
