@@ -1,0 +1,140 @@
+"""
+What every part of diagnosis shares: reading odd objects safely, naming
+things as the user wrote them, and building a finding whose message stands
+alone.
+"""
+
+from __future__ import annotations
+
+import reprlib
+
+from .. import provenance
+from ..findings import Finding, Site
+
+short_repr = reprlib.Repr()
+short_repr.maxstring = 40
+short_repr.maxother = 40
+short_repr.maxlevel = 2
+
+
+def is_a(obj, module: str, names: tuple[str, ...]) -> bool:
+    """isinstance by qualified name, without importing optional modules."""
+    for cls in type(obj).__mro__:
+        if cls.__module__ == module and cls.__name__ in names:
+            return True
+    return False
+
+
+def type_name(obj) -> str:
+    return type(obj).__name__
+
+
+def unwrap_protocol(protocol):
+    # TLS and policy wrappers sit between the transport and the user's
+    # protocol; the user knows the inner one.
+    seen = 0
+    tls = False
+    while protocol is not None and hasattr(protocol, "wrappedProtocol") and seen < 5:
+        if is_a(protocol, "twisted.protocols.tls", ("TLSMemoryBIOProtocol",)):
+            tls = True
+        protocol = protocol.wrappedProtocol
+        seen += 1
+    return protocol, tls
+
+
+def address(addr) -> str:
+    host = getattr(addr, "host", None)
+    port = getattr(addr, "port", None)
+    if host is not None and port is not None:
+        if ":" in str(host):
+            return f"[{host}]:{port}"
+        return f"{host}:{port}"
+    name = getattr(addr, "name", None)
+    if name is not None:
+        return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+    return str(addr)
+
+
+def safe(call, default="?"):
+    try:
+        return call()
+    except Exception:
+        return default
+
+
+def describe_callable(func, args=(), kw=None) -> str:
+    """``Echo.timeout(1, 'x')``: a call as the user would have written it."""
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
+    if name is None:
+        name = short_repr.repr(func)
+    parts = [short_repr.repr(a) for a in args]
+    parts += [f"{k}={short_repr.repr(v)}" for k, v in (kw or {}).items()]
+    return f"{name}({', '.join(parts)})"
+
+
+class Context:
+    """What diagnosing one test needs to know besides its leftovers."""
+
+    def __init__(self, reactor, root: str) -> None:
+        self.reactor = reactor
+        self.root = root
+
+    def created(self, *objects) -> tuple[Site | None, tuple[Site, ...]]:
+        """The creation site of the first object that has one, and its callers."""
+        for obj in objects:
+            if obj is None:
+                continue
+            found = provenance.created_sites(obj, self.root)
+            if found:
+                return found[0], found[1:]
+        return None, ()
+
+    def closed(self, *objects) -> Site | None:
+        for obj in objects:
+            if obj is None:
+                continue
+            site = provenance.closed_site(obj, self.root)
+            if site is not None:
+                return site
+        return None
+
+
+def make_finding(kind: str, resource: str, detail: str, created: Site | None, closed: Site | None = None, **fields) -> Finding:
+    """
+    A finding whose ``message`` stands alone (for JSON and JUnit readers)
+    while ``detail`` says the same without repeating the resource, for the
+    text block that already names it on the line above.
+    """
+    sites = []
+    if created is not None:
+        sites.append(f"created at {created.location()}")
+    if closed is not None:
+        sites.append(f"asked to close at {closed.location()}")
+    where = f" ({', '.join(sites)})" if sites else ""
+    # "Server end of ..." reads as a sentence; "reactor.callLater(...)" is
+    # code and keeps its case.
+    if resource.split(" ", 1)[0].isalpha():
+        resource_text = resource[:1].upper() + resource[1:]
+    else:
+        resource_text = resource
+    message = f"{resource_text}{where}: {detail}"
+    return Finding(
+        kind=kind, resource=resource, detail=detail, message=message,
+        created=created, closed=closed, **fields,
+    )
+
+
+def fallback(kind: str, obj, error: Exception) -> Finding:
+    resource = safe(lambda: short_repr.repr(obj), f"a {type(obj).__name__}")
+    detail = (
+        "Left in the reactor. (trial-strictclean could not describe it "
+        f"further: {type(error).__name__}: {safe(lambda: str(error), '')})"
+    )
+    return Finding(
+        kind=kind,
+        resource=resource,
+        state="unknown",
+        detail=detail,
+        message=f"{resource}: {detail}",
+    )
+
