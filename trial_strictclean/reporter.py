@@ -22,7 +22,7 @@ from .outputs import Reports, check_writable
 from .render_github import annotations, repository_root
 from .render_summary import render_summary
 from .render_text import render
-from .session import Session
+from .session_factory import new_session
 from .verdict import DirtyReactor
 
 # Sites are shown relative to where the user ran trial.
@@ -86,9 +86,10 @@ class StrictCleanReporter(TreeReporter):
         self._color = _wants_color(stream, settings.color)
         if settings.color != "auto":
             self._colorizer = _Colorizer(stream, self._color)
-        self._session = Session(ROOT, warn=self._warn)
-        self._reports = Reports(settings, ROOT, warn=self._warn)
-        self._session.triage = self._reports.triage
+        # Under trial -j this session judges nothing (the workers do, with
+        # sessions built the same way), but its triage keeps the run's count.
+        self._session = new_session(ROOT, settings, self._warn)
+        self._reports = Reports(settings, ROOT, warn=self._warn, triage=self._session.triage)
         trial_glue.activate(self._session)
 
     def _warn(self, text: str) -> None:
