@@ -105,7 +105,13 @@ class StrictCleanReporter(TreeReporter):
     def stopTest(self, test):
         self._session.stop(test)
         super().stopTest(test)
-        self._reports.outcomes.stop(test)
+        duration = None
+        if distributed.workers_judge:
+            worker = distributed.take(test)
+            if worker is not None:
+                self._reports.triage.merge(worker.ignored)
+                duration = worker.duration
+        self._reports.outcomes.stop(test, duration)
         self._reports.test_done()
 
     def addSuccess(self, test):
