@@ -1,5 +1,6 @@
 """
-``trial -j``: the same verdicts, findings and text as a single process.
+``trial -j``: the same verdicts, findings, counts and text as a single
+process, for every fixture suite.
 """
 
 import functools
@@ -15,81 +16,15 @@ from .trialrun import FIXTURES, cached_run, run_trial
 
 
 def _stable(text: str) -> str:
-    # Ports and remaining times differ from run to run; nothing else may.
+    # What differs from run to run whichever process runs the test: ports,
+    # remaining times, descriptor numbers, child pids, temporary folders;
+    # nothing else may.
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
-    return re.sub(r"\d+\.\d\ds", "N.NNs", text)
-
-
-class SameAsOneProcess(SynchronousTestCase):
-    def runs(self, *options):
-        single = cached_run("--reporter=strictclean", *options, "foundation_suite")
-        distributed = cached_run("--reporter=strictclean", "-j2", *options, "foundation_suite")
-        return single, distributed
-
-    def test_counts_and_exit_status(self):
-        single, distributed = self.runs()
-        self.assertEqual(distributed.returncode, single.returncode, distributed.output)
-        self.assertEqual(distributed.counts, single.counts, distributed.output)
-
-    def test_same_tests_err_with_the_same_text(self):
-        single, distributed = self.runs()
-        self.assertEqual(set(distributed.errors), set(single.errors), distributed.output)
-        for test_id, texts in single.errors.items():
-            self.assertEqual(
-                [_stable(t) for t in distributed.errors[test_id]],
-                [_stable(t) for t in texts],
-                test_id,
-            )
-
-    def test_asyncio_reactor_in_workers(self):
-        single, distributed = self.runs("--reactor=asyncio")
-        self.assertEqual(set(distributed.errors), set(single.errors), distributed.output)
-
-    def test_workers_of_other_reporters_are_untouched(self):
-        run = cached_run("-j2", "foundation_suite")
-        self.assertNotIn("left the reactor dirty", run.output)
-        self.assertNotIn("trial-strictclean", run.output)
-        # The tests did run, judged by Trial's own janitor in its workers.
-        self.assertIn("DirtyReactorAggregateError: Reactor was unclean.", run.output)
-        self.assertIn("test_b_innocent", run.output)
-
-
-class Options(SynchronousTestCase):
-    def test_until_failure_stops_after_a_dirty_pass(self):
-        run = cached_run("--reporter=strictclean", "-j2", "--until-failure", "foundation_dirty_only")
-        self.assertEqual((run.returncode, run.counts), (1, {"errors": 3}), run.output)
-        self.assertNotIn("Test Pass 2", run.output)
-
-    def test_exitfirst_stops_early(self):
-        # A dirty test, then 20 clean ones: the worker that runs the dirty
-        # one reports it while the other is still in the first clean ones.
-        run = cached_run("--reporter=strictclean", "-j2", "--exitfirst", "dist_exitfirst")
-        self.assertEqual(run.returncode, 1, run.output)
-        self.assertEqual(list(run.errors), ["dist_exitfirst.A_Dirty.test_dirty"], run.output)
-        self.assertEqual(run.counts.get("errors"), 1, run.output)
-        self.assertLess(sum(run.counts.values()), 21, run.output)
-
-
-class WorkerCrash(SynchronousTestCase):
-    def test_reports_keep_every_result(self):
-        import json
-        import os
-        import tempfile
-
-        from .trialrun import run_trial
-
-        with tempfile.TemporaryDirectory() as temp:
-            report = os.path.join(temp, "report.json")
-            run = run_trial(
-                "--reporter=strictclean", "-j2", "dist_crash",
-                env={"TRIAL_STRICTCLEAN_JSON": report},
-            )
-            with open(report) as f:
-                tests = {t["id"]: t for t in json.load(f)["tests"]}
-        self.assertEqual(len(tests), 4, run.output)
-        dirty = tests["dist_crash.A.test_1_dirty"]
-        self.assertEqual((dirty["outcome"], len(dirty["findings"])), ("error", 1))
-        self.assertEqual(tests["dist_crash.A.test_3_crash"]["outcome"], "error")
+    text = re.sub(r"\d+\.\d\ds", "N.NNs", text)
+    text = re.sub(r"file descriptor \d+", "file descriptor N", text)
+    text = re.sub(r"process \d+", "process N", text)
+    text = re.sub(r"strictclean-parity-\w+", "FOLDER", text)
+    return re.sub(r"/tmp\w+/", "/TMP/", text)
 
 
 # Every fixture module is run in one process and with -j 2, all in one run
@@ -97,6 +32,9 @@ class WorkerCrash(SynchronousTestCase):
 _UNLIKE_UNDER_J = {
     "ci_interrupt": "it interrupts the run (SIGINT) and kills its process",
     "dist_crash": "it kills the process it runs in",
+    # It could, but its clean tests only sleep, to give --exitfirst time to
+    # stop the run: seconds added to every mode, and nothing to compare.
+    "dist_exitfirst": "it is for --exitfirst (Options below)",
 }
 _SUITES = tuple(
     sorted(
@@ -125,17 +63,6 @@ _MODES = {
     "unclean-warnings": (("--unclean-warnings",), False),
     "ignore-rules": ((), True),
 }
-
-
-def _stable(text: str) -> str:
-    # What differs from run to run whichever process runs the test: ports,
-    # remaining times, descriptor numbers, child pids, temporary folders.
-    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
-    text = re.sub(r"\d+\.\d\ds", "N.NNs", text)
-    text = re.sub(r"file descriptor \d+", "file descriptor N", text)
-    text = re.sub(r"process \d+", "process N", text)
-    text = re.sub(r"strictclean-parity-\w+", "FOLDER", text)
-    return re.sub(r"/tmp\w+/", "/TMP/", text)
 
 
 @functools.lru_cache(maxsize=None)
@@ -175,6 +102,65 @@ def _summary(output: str) -> list:
         if "report written to" not in line:
             section.append(_stable(line))
     return sorted(section)
+
+
+class SameAsOneProcess(SynchronousTestCase):
+    def test_same_tests_err_and_fail_with_the_same_text(self):
+        single, _ = _parity_run("plain", False)
+        distributed, _ = _parity_run("plain", True)
+        for flavor in ("errors", "failures"):
+            expected, found = getattr(single, flavor), getattr(distributed, flavor)
+            self.assertEqual(set(found), set(expected), distributed.output)
+            for test_id, texts in expected.items():
+                self.assertEqual([_stable(t) for t in found[test_id]], [_stable(t) for t in texts], test_id)
+        self.assertGreater(len(single.errors), 5)
+
+    def test_asyncio_reactor_in_workers(self):
+        single = cached_run("--reporter=strictclean", "--reactor=asyncio", "foundation_suite")
+        distributed = cached_run("--reporter=strictclean", "-j2", "--reactor=asyncio", "foundation_suite")
+        self.assertEqual(set(distributed.errors), set(single.errors), distributed.output)
+        self.assertEqual(distributed.counts, single.counts, distributed.output)
+        self.assertGreater(len(single.errors), 2)
+
+    def test_workers_of_other_reporters_are_untouched(self):
+        run = cached_run("-j2", "foundation_suite")
+        self.assertNotIn("left the reactor dirty", run.output)
+        self.assertNotIn("trial-strictclean", run.output)
+        # The tests did run, judged by Trial's own janitor in its workers.
+        self.assertIn("DirtyReactorAggregateError: Reactor was unclean.", run.output)
+        self.assertIn("test_b_innocent", run.output)
+
+
+class Options(SynchronousTestCase):
+    def test_until_failure_stops_after_a_dirty_pass(self):
+        run = cached_run("--reporter=strictclean", "-j2", "--until-failure", "foundation_dirty_only")
+        self.assertEqual((run.returncode, run.counts), (1, {"errors": 3}), run.output)
+        self.assertNotIn("Test Pass 2", run.output)
+
+    def test_exitfirst_stops_early(self):
+        # A dirty test, then 30 clean ones of 0.1 s: the worker that runs
+        # the dirty one reports it while the other is in the first few.
+        run = cached_run("--reporter=strictclean", "-j2", "--exitfirst", "dist_exitfirst")
+        self.assertEqual(run.returncode, 1, run.output)
+        self.assertEqual(list(run.errors), ["dist_exitfirst.A_Dirty.test_dirty"], run.output)
+        self.assertEqual(run.counts.get("errors"), 1, run.output)
+        self.assertLess(sum(run.counts.values()), 31, run.output)
+
+
+class WorkerCrash(SynchronousTestCase):
+    def test_reports_keep_every_result(self):
+        with tempfile.TemporaryDirectory() as temp:
+            report = os.path.join(temp, "report.json")
+            run = run_trial(
+                "--reporter=strictclean", "-j2", "dist_crash",
+                env={"TRIAL_STRICTCLEAN_JSON": report},
+            )
+            with open(report) as f:
+                tests = {t["id"]: t for t in json.load(f)["tests"]}
+        self.assertEqual(len(tests), 4, run.output)
+        dirty = tests["dist_crash.A.test_1_dirty"]
+        self.assertEqual((dirty["outcome"], len(dirty["findings"])), ("error", 1))
+        self.assertEqual(tests["dist_crash.A.test_3_crash"]["outcome"], "error")
 
 
 class _SameUnderJ:
