@@ -247,3 +247,15 @@ class SameIgnoreRules(_SameUnderJ, SynchronousTestCase):
             tests = self._tests(report)
             self.assertEqual(tests["dist_parity.Marked.test_rule_accepts"]["outcome"], "passed")
             self.assertEqual(tests["foundation_suite.SyncDirty.test_a_dirty"]["outcome"], "passed")
+
+
+class ConfigurationError(SynchronousTestCase):
+    def test_said_once_before_any_worker_starts(self):
+        run = cached_run("--reporter=strictclean", "-j2", "--unclean-warnings", "foundation_dirty_only")
+        self.assertEqual(run.counts, {"successes": 3}, run.output)
+        bad = run_trial("--reporter=strictclean", "-j2", "foundation_suite", env={"TRIAL_STRICTCLEAN_COLOR": "bogus"})
+        self.assertEqual(bad.returncode, 2, bad.output)
+        self.assertEqual(bad.output.count("trial-strictclean: configuration error: "), 1, bad.output)
+        self.assertNotIn("Traceback", bad.output)
+        self.assertNotIn("Running", bad.output)
+

@@ -146,8 +146,11 @@ def _received(protocol, box) -> None:
         _warn(f"could not read a worker's account of a test: {error!r}")
 
 
-def install_main(root: str) -> None:
-    """In the main process: start workers that inspect."""
+def install_main(root: str, check=None) -> None:
+    """
+    In the main process: start workers that inspect.  ``check`` runs
+    before any worker starts, and may stop the run (a configuration error).
+    """
     try:
         from twisted.trial._dist.disttrial import DistTrialRunner, WorkerPool
         from twisted.trial._dist.worker import LocalWorkerAMP
@@ -188,6 +191,11 @@ def install_main(root: str) -> None:
         # workers, does not.  runAsync starts the pool.
         global _unclean_warnings
         _unclean_warnings = bool(getattr(self, "_uncleanWarnings", False))
+        if check is not None:
+            # Our reporter is made only once the workers run; a mistake
+            # found then stops the run under their feet, and Trial's AMP
+            # prints a traceback for each.  Say it before they start.
+            check()
         return run_async(self, *args, **kwargs)
 
     DistTrialRunner.runAsync = runAsync

@@ -29,10 +29,8 @@ from .verdict import DirtyReactor
 ROOT = os.getcwd()
 
 # Installed at import: resources created while Trial imports the test
-# modules get a creation site too, and trial -j starts its workers (before
-# it creates this reporter) with inspection in them.
+# modules get a creation site too.
 capture.install()
-distributed.install_main(ROOT)
 
 
 def _wants_color(stream, setting: str = "auto") -> bool:
@@ -59,6 +57,11 @@ def _load_config() -> config.Config:
         # SystemExit through: no test runs, no traceback.
         raise SystemExit(2) from None
     return settings
+
+
+# Also at import: trial -j starts its workers before it creates this
+# reporter, and they must start with inspection in them.
+distributed.install_main(ROOT, check=_load_config)
 
 
 class _Colorizer:
