@@ -259,3 +259,63 @@ class ConfigurationError(SynchronousTestCase):
         self.assertNotIn("Traceback", bad.output)
         self.assertNotIn("Running", bad.output)
 
+
+class WorkerAccount(SynchronousTestCase):
+    """What a worker sends after each test, and how the main process counts it."""
+
+    def ignored(self):
+        from trial_strictclean.config import Rule
+        from trial_strictclean.findings import Finding, Site
+        from trial_strictclean.ignore import Triage
+        from trial_strictclean.markers import ignore_leftovers
+
+        rules = (Rule(reason="r", kind="delayed-call", origin="ignore[0] in here"), Rule(reason="r", kind="writer", origin="ignore[1] in here"))
+
+        class Case:
+            _testMethodName = "test_it"
+
+            def id(self):
+                return "m.Case.test_it"
+
+            @ignore_leftovers("reader", reason="marked")
+            def test_it(self):
+                pass
+
+        # A long message: the account goes in several AMP values.
+        finding = Finding("delayed-call", "r", "s", "x" * 40_000, created=Site("a.py", 1, "f"))
+        worker = Triage(rules, "/")
+        kept = worker(Case(), [finding, Finding("reader", "r", "s", "m"), Finding("process-running", "r", "s", "m")])
+        self.assertEqual([f.kind for f in kept], ["process-running"])
+        return rules, Case(), worker.take_ignored(), Triage
+
+    def test_counted_in_the_main_process_as_in_the_worker(self):
+        from trial_strictclean import distributed
+
+        rules, case, ignored, Triage = self.ignored()
+        sent = []
+
+        class Worker:
+            def callRemote(self, command, **arguments):
+                sent.append(command.makeArguments(arguments, None))
+
+        distributed._send(Worker(), distributed.WorkerReport(1.5, tuple(ignored)))
+        self.assertGreater(len(sent), 2)
+
+        class Main:
+            _testCase = case
+
+        main_side = Main()
+        for box in sent:
+            distributed._received(main_side, box)
+        report = distributed.take(case)
+        self.assertIsNone(distributed.take(case))
+        self.assertEqual(report.duration, 1.5)
+        self.assertEqual(report.ignored, tuple(ignored))
+
+        main = Triage(rules, "/")
+        main.saw(case)
+        self.assertEqual(len(main.stale()), 3)
+        main.merge(list(report.ignored))
+        self.assertEqual([i.by for i in main.ignored], [i.by for i in ignored])
+        # The writer rule matched nothing; the marker and the other rule did.
+        self.assertEqual(main.stale(), ["ignore[1] in here (kind='writer')"])
