@@ -298,7 +298,7 @@ class WorkerAccount(SynchronousTestCase):
             def callRemote(self, command, **arguments):
                 sent.append(command.makeArguments(arguments, None))
 
-        distributed._send(Worker(), distributed.WorkerReport(1.5, tuple(ignored)))
+        distributed._send(Worker(), distributed.WorkerReport(case.id(), 1.5, tuple(ignored)))
         self.assertGreater(len(sent), 2)
 
         class Main:
@@ -311,6 +311,14 @@ class WorkerAccount(SynchronousTestCase):
         self.assertIsNone(distributed.take(case))
         self.assertEqual(report.duration, 1.5)
         self.assertEqual(report.ignored, tuple(ignored))
+
+        class Bare:
+            pass  # a LocalWorkerAMP that would not say which test it runs
+
+        bare = Bare()
+        for box in sent:
+            distributed._received(bare, box)
+        self.assertEqual(distributed.take(case), report)
 
         main = Triage(rules, "/")
         main.saw(case)

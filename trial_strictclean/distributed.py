@@ -71,11 +71,12 @@ class TestDone(amp.Command):
 class WorkerReport:
     """What a worker says about a test beyond Trial's own results."""
 
+    test_id: str
     duration: float | None
     ignored: tuple = ()
 
     def to_json(self) -> str:
-        data = {"duration": self.duration, "ignored": [i.to_dict() for i in self.ignored]}
+        data = {"test": self.test_id, "duration": self.duration, "ignored": [i.to_dict() for i in self.ignored]}
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -85,6 +86,7 @@ class WorkerReport:
         data = json.loads(text)
         duration = data.get("duration")
         return cls(
+            str(data.get("test", "")),
             float(duration) if duration is not None else None,
             tuple(Ignored.from_dict(i) for i in data.get("ignored", ())),
         )
@@ -136,12 +138,13 @@ def _received(protocol, box) -> None:
         text = "".join(parts)
         parts.clear()
         report = WorkerReport.from_json(text)
-        # The test the main process is running on this worker, as the
-        # reporter will see it; LocalWorkerAMP keeps it from 22.10 to 26.10.
+        # Filed under the test the main process is running on this worker,
+        # as its reporter will name it (LocalWorkerAMP keeps it, 22.10 to
+        # 26.10); the worker's name for it is the same for every test
+        # Trial can send to a worker by name.
         case = getattr(protocol, "_testCase", None)
-        if case is None:
-            return
-        _arrived.setdefault(case.id(), []).append(report)
+        key = case.id() if case is not None else report.test_id
+        _arrived.setdefault(key, []).append(report)
     except Exception as error:
         _warn(f"could not read a worker's account of a test: {error!r}")
 
@@ -280,19 +283,22 @@ def worker_main() -> None:
         WorkerReporter.stopTest,
         WorkerReporter.addError,
     )
-    began = [0.0]
+    began = 0.0
 
     def startTest(self, test):
+        nonlocal began
         start(self, test)
-        began[0] = time.perf_counter()
+        # Timed as our reporter times a test in one process: around the
+        # session's own work.
+        began = time.perf_counter()
         session.start(test)
 
     def stopTest(self, test):
         session.stop(test)
-        duration = time.perf_counter() - began[0] if timed else None
+        duration = time.perf_counter() - began if timed else None
         ignored = session.triage.take_ignored()
         if ignored or timed:
-            _send(self.ampProtocol, WorkerReport(duration, tuple(ignored)))
+            _send(self.ampProtocol, WorkerReport(test.id(), duration, tuple(ignored)))
         stop(self, test)
 
     def addError(self, test, error):
