@@ -17,9 +17,10 @@ from .trialrun import FIXTURES, cached_run, run_trial
 
 def _stable(text: str) -> str:
     # What differs from run to run whichever process runs the test: ports,
-    # remaining times, descriptor numbers, child pids, temporary folders;
-    # nothing else may.
+    # remaining times, descriptor numbers, child pids, temporary folders,
+    # addresses in an object's default repr; nothing else may.
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    text = re.sub(r" at 0x[0-9a-f]+>", " at 0xADDR>", text)
     text = re.sub(r"\d+\.\d\ds", "N.NNs", text)
     text = re.sub(r"file descriptor \d+", "file descriptor N", text)
     text = re.sub(r"process \d+", "process N", text)
