@@ -1,14 +1,25 @@
 """
-``trial -j N``: each test is inspected in the worker that runs it, and its
-findings travel to the reporter in the main process as data.
+``trial -j N``: each test is judged in the worker that runs it, by a session
+built exactly as in a single process (session_factory.py), and what the
+main process needs reaches it as data:
+
+- a dirty test's findings, inside the error message Trial's worker protocol
+  already sends: a headline, then one marked line of JSON;
+- after each test, what the worker's triage ignored (the summary counts it
+  and stale rules are found from it, as in one process) and how long the
+  test ran in the worker, in one AMP command of ours (``TestDone``).  The
+  main process replays a worker's results all at once when the test ends
+  (Trial's ``DistReporter``), so its own clock would say about zero.
+
+Why the workers triage: a verdict changes what Trial does next with the
+test (an accepted leftover must let its success through), and only the
+process running the test can do that before Trial moves on.
 
 Workers get only a few of Trial's options, never ``--reporter``, so the main
 process (which imported our reporter, so the user asked for it) starts them
-through ``worker_main`` instead of Trial's worker script.  A worker started
-by a run without our reporter is never touched.
-
-The findings cross the process boundary inside the error message Trial's
-worker protocol already sends: a headline, then one marked line of JSON.
+through ``worker_main`` instead of Trial's worker script, and passes what
+they need in one environment variable.  A worker started by a run without
+our reporter is never touched.
 """
 
 from __future__ import annotations
@@ -16,10 +27,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from dataclasses import dataclass
+
+from twisted.protocols import amp
 
 from .findings import Finding
 
-ROOT_VARIABLE = "TRIAL_STRICTCLEAN_ROOT"
+# What a worker needs from the main process: the run's root and whether
+# --unclean-warnings was given.  Not under the TRIAL_STRICTCLEAN_ prefix,
+# which is for the user's settings; the worker removes it from its
+# environment so that a trial its tests start does not inherit it.
+WORKER_VARIABLE = "_TRIAL_STRICTCLEAN_WORKER"
 _MARK = "trial-strictclean-findings: "
 
 # What the worker process runs instead of twisted/trial/_dist/workertrial.py.
@@ -28,6 +47,49 @@ _WORKER_CODE = "from trial_strictclean.distributed import worker_main; worker_ma
 # True in the main process of trial -j once its workers are started: the
 # workers judge the tests, so the main process need not look at its reactor.
 workers_judge = False
+
+# In the main process: whether the runner about to start workers was given
+# --unclean-warnings (Trial does not pass it on to workers).
+_unclean_warnings = False
+
+# An AMP value holds at most 65,535 bytes; a character takes at most four.
+_PART = 16_000
+
+
+class TestDone(amp.Command):
+    """A worker's account of one test: a JSON text, in parts if long."""
+
+    commandName = b"trial-strictclean-test-done"
+    arguments = [(b"part", amp.Unicode()), (b"last", amp.Boolean())]
+    # Nothing waits for an answer: the worker's next message (the end of
+    # Trial's Run command) follows it on the same pipe, so the main process
+    # always has it before it reports the test.
+    requiresAnswer = False
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    """What a worker says about a test beyond Trial's own results."""
+
+    test_id: str
+    duration: float | None
+    ignored: tuple = ()
+
+    def to_json(self) -> str:
+        data = {"test": self.test_id, "duration": self.duration, "ignored": [i.to_dict() for i in self.ignored]}
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> WorkerReport:
+        from .ignore import Ignored
+
+        data = json.loads(text)
+        duration = data.get("duration")
+        return cls(
+            str(data.get("test", "")),
+            float(duration) if duration is not None else None,
+            tuple(Ignored.from_dict(i) for i in data.get("ignored", ())),
+        )
 
 
 def encode(headline: str, findings) -> str:
@@ -47,10 +109,54 @@ def decode(message: str) -> list[Finding] | None:
     return None
 
 
-def install_main(root: str) -> None:
-    """In the main process: start workers that inspect."""
+# Main process: worker reports by test id, until the test's stopTest takes
+# them (a list: the same test may run twice in one run).
+_arrived: dict[str, list[WorkerReport]] = {}
+
+
+def take(test) -> WorkerReport | None:
+    """The worker's report on ``test``, once; None if none came."""
+    reports = _arrived.get(test.id())
+    if not reports:
+        return None
+    report = reports.pop(0)
+    if not reports:
+        del _arrived[test.id()]
+    return report
+
+
+def _received(protocol, box) -> None:
+    """Main process: keep one part of a worker's TestDone."""
+    # Whatever happens here must not raise: AMP drops the connection to the
+    # worker on an unhandled error, and every later test would be lost.
     try:
-        from twisted.trial._dist.disttrial import WorkerPool
+        arguments = TestDone.parseArguments(box, protocol)
+        parts = protocol.__dict__.setdefault("_strictclean_parts", [])
+        parts.append(arguments["part"])
+        if not arguments["last"]:
+            return
+        text = "".join(parts)
+        parts.clear()
+        report = WorkerReport.from_json(text)
+        # Filed under the test the main process is running on this worker,
+        # as its reporter will name it (LocalWorkerAMP keeps it, 22.10 to
+        # 26.10); the worker's name for it is the same for every test
+        # Trial can send to a worker by name.
+        case = getattr(protocol, "_testCase", None)
+        key = case.id() if case is not None else report.test_id
+        _arrived.setdefault(key, []).append(report)
+    except Exception as error:
+        _warn(f"could not read a worker's account of a test: {error!r}")
+
+
+def install_main(root: str, check=None) -> None:
+    """
+    In the main process: start workers that inspect.  ``check`` runs
+    before any worker starts, and may stop the run (a configuration error).
+    """
+    try:
+        from twisted.trial._dist.disttrial import DistTrialRunner, WorkerPool
+        from twisted.trial._dist.worker import LocalWorkerAMP
     except ImportError:
         return
     if getattr(WorkerPool, "_strictclean", False):
@@ -67,12 +173,13 @@ def install_main(root: str) -> None:
 
         global workers_judge
         workers_judge = True
+        setup = json.dumps({"root": root, "unclean_warnings": _unclean_warnings})
 
         def spawn(protocol, executable, args, env=None, **kwargs):
             # args is [python, path/to/workertrial.py, *trial's arguments].
             args = [args[0], "-c", _WORKER_CODE, *args[2:]]
             env = dict(env if env is not None else os.environ)
-            env[ROOT_VARIABLE] = root
+            env[WORKER_VARIABLE] = setup
             return spawner(protocol, executable, args=args, env=env, **kwargs)
 
         return original(self, spawn, protocols, arguments)
@@ -80,8 +187,23 @@ def install_main(root: str) -> None:
     WorkerPool._launchWorkerProcesses = _launchWorkerProcesses
     WorkerPool._strictclean = True
 
+    run_async = DistTrialRunner.runAsync
+
+    def runAsync(self, *args, **kwargs):
+        # The runner knows --unclean-warnings; its pool, which starts the
+        # workers, does not.  runAsync starts the pool.
+        global _unclean_warnings
+        _unclean_warnings = bool(getattr(self, "_uncleanWarnings", False))
+        if check is not None:
+            # Our reporter is made only once the workers run; a mistake
+            # found then stops the run under their feet, and Trial's AMP
+            # prints a traceback for each.  Say it before they start.
+            check()
+        return run_async(self, *args, **kwargs)
+
+    DistTrialRunner.runAsync = runAsync
+
     from twisted.python.failure import Failure
-    from twisted.trial._dist.worker import LocalWorkerAMP
 
     from .verdict import DirtyReactor
 
@@ -98,18 +220,61 @@ def install_main(root: str) -> None:
 
     LocalWorkerAMP._buildFailure = _buildFailure
 
+    locate = LocalWorkerAMP.locateResponder
+
+    def locateResponder(self, name):
+        # AMP's public way to answer one more command than the class lists.
+        if name == TestDone.commandName:
+            return lambda box: _received(self, box)
+        return locate(self, name)
+
+    LocalWorkerAMP.locateResponder = locateResponder
+
+
+def _send(protocol, report: WorkerReport) -> None:
+    """Worker: send ``report`` on the test that just stopped."""
+    try:
+        text = report.to_json()
+        for start in range(0, len(text), _PART):
+            protocol.callRemote(TestDone, part=text[start : start + _PART], last=start + _PART >= len(text))
+    except Exception as error:
+        _warn(f"could not send the account of a test: {error!r}")
+
+
+def _worker_setup() -> dict:
+    """What the main process passed; removed from the environment."""
+    text = os.environ.pop(WORKER_VARIABLE, None)
+    try:
+        setup = json.loads(text) if text else {}
+    except ValueError:
+        setup = {}
+    return setup if isinstance(setup, dict) else {}
+
 
 def worker_main() -> None:
     """Trial's worker, with every test judged as in a single process."""
     from twisted.trial._dist import workertrial
     from twisted.trial._dist.workerreporter import WorkerReporter
 
-    from . import capture, trial_glue
-    from .session import Session
+    from . import capture, markers, trial_glue
+    from .session_factory import new_session, worker_settings
     from .verdict import DirtyReactor
 
+    setup = _worker_setup()
+    root = setup.get("root") or os.getcwd()
+    # In one process a dirty-reactor error reaches our reporter unless
+    # --unclean-warnings put Trial's wrapper in between, which turns it
+    # into a warning and lets the test's success through.  Here the error
+    # goes on to the main process, whose wrapper does the same; the test's
+    # success must come from here, so decide as that wrapper will.
+    forwarded = not setup.get("unclean_warnings", False)
+    # Before any test module is imported (the first test's Run command).
+    markers.root = root
+
     capture.install()
-    session = Session(os.environ.get(ROOT_VARIABLE, os.getcwd()), warn=_warn)
+    settings = worker_settings(root, _warn)
+    session = new_session(root, settings, _warn)
+    timed = bool(settings.json or settings.junit_xml)
     DirtyReactor.wire = True
     trial_glue.activate(session)
 
@@ -118,18 +283,27 @@ def worker_main() -> None:
         WorkerReporter.stopTest,
         WorkerReporter.addError,
     )
+    began = 0.0
 
     def startTest(self, test):
+        nonlocal began
         start(self, test)
+        # Timed as our reporter times a test in one process: around the
+        # session's own work.
+        began = time.perf_counter()
         session.start(test)
 
     def stopTest(self, test):
         session.stop(test)
+        duration = time.perf_counter() - began if timed else None
+        ignored = session.triage.take_ignored()
+        if ignored or timed:
+            _send(self.ampProtocol, WorkerReport(test.id(), duration, tuple(ignored)))
         stop(self, test)
 
     def addError(self, test, error):
         if getattr(error, "check", None) and error.check(DirtyReactor):
-            session.delivered = True
+            session.delivered = forwarded
         add_error(self, test, error)
 
     WorkerReporter.startTest = startTest

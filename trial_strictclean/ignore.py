@@ -4,6 +4,10 @@ no longer match anything (stale, like an unused ``noqa``).
 
 Plugged into ``Session.triage``: it sees a test's findings after the
 session cleaned them up and returns the ones that still fail the test.
+
+Under ``trial -j`` each worker triages the tests it runs and sends what it
+ignored to the main process, which counts it with ``merge`` exactly as if
+it had triaged the test itself (distributed.py).
 """
 
 from __future__ import annotations
@@ -25,6 +29,31 @@ class Ignored:
     test_id: str
     finding: Finding
     by: str
+    # Which rule (its index in the configuration) or marker accepted it, so
+    # that another process can count the hit against the same one.
+    rule: int | None = None
+    marker: Marker | None = None
+
+    def to_dict(self) -> dict:
+        marker = self.marker
+        return {
+            "test_id": self.test_id,
+            "finding": self.finding.to_dict(),
+            "by": self.by,
+            "rule": self.rule,
+            "marker": None if marker is None else [list(marker.kinds), marker.reason, marker.origin],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Ignored:
+        marker = data.get("marker")
+        return cls(
+            str(data["test_id"]),
+            Finding.from_dict(data["finding"]),
+            str(data["by"]),
+            data.get("rule"),
+            None if marker is None else Marker(tuple(marker[0]), marker[1], marker[2]),
+        )
 
 
 class _Modules:
@@ -92,23 +121,38 @@ class Triage:
             self._marker_hits.setdefault(marker, 0)
         keep = []
         for finding in findings:
-            by = None
+            accepted = None
             for marker in markers:
                 if marker.matches(finding.kind):
                     self._marker_hits[marker] += 1
-                    by = marker.describe()
+                    accepted = Ignored(test.id(), finding, marker.describe(), marker=marker)
                     break
-            if by is None:
+            if accepted is None:
                 for index, rule in enumerate(self.rules):
                     if self._rule_matches(rule, finding):
                         self._rule_hits[index] += 1
-                        by = rule.describe()
+                        accepted = Ignored(test.id(), finding, rule.describe(), rule=index)
                         break
-            if by is None:
+            if accepted is None:
                 keep.append(finding)
             else:
-                self.ignored.append(Ignored(test.id(), finding, by))
+                self.ignored.append(accepted)
         return keep
+
+    def take_ignored(self) -> list[Ignored]:
+        """What was ignored since the last call, forgotten here (a -j worker)."""
+        taken, self.ignored = self.ignored, []
+        return taken
+
+    def merge(self, ignored: list[Ignored]) -> None:
+        """Count what another process's triage ignored, as if done here."""
+        for item in ignored:
+            self.ignored.append(item)
+            rule = item.rule
+            if rule is not None and 0 <= rule < len(self.rules) and self.rules[rule].describe() == item.by:
+                self._rule_hits[rule] += 1
+            elif item.marker is not None:
+                self._marker_hits[item.marker] = self._marker_hits.get(item.marker, 0) + 1
 
     def stale(self) -> list[str]:
         """Rules and markers that matched nothing in this run."""

@@ -15,6 +15,12 @@ from .findings import KINDS
 
 ATTRIBUTE = "_strictclean_ignore"
 
+# The folder trial was started in.  A marker names its file relative to it,
+# as it is when Trial imports the test modules; a ``trial -j`` worker imports
+# them from inside ``_trial_temp``, so the worker sets this (distributed.py)
+# and its markers read exactly as the main process's.
+root: str | None = None
+
 
 @dataclass(frozen=True)
 class Marker:
@@ -39,8 +45,9 @@ def _origin(target) -> str:
         line = inspect.getsourcelines(target)[1]
     except (TypeError, OSError):
         return name
-    if path and path.startswith(os.path.join(os.getcwd(), "")):
-        path = os.path.relpath(path)
+    base = root or os.getcwd()
+    if path and path.startswith(os.path.join(base, "")):
+        path = os.path.relpath(path, base)
     return f"{name} ({path}:{line})"
 
 

@@ -171,12 +171,15 @@ class Outcomes:
         if self.every_test:
             self._start[self._id(test)] = time.perf_counter()
 
-    def stop(self, test) -> None:
+    def stop(self, test, duration: float | None = None) -> None:
+        """The test ended; ``duration``, if given, is its time where it ran."""
         if self.every_test:
             test_id = self._id(test)
             started = self._start.pop(test_id, None)
-            if started is not None:
-                self._duration[test_id] = time.perf_counter() - started
+            if duration is None and started is not None:
+                duration = time.perf_counter() - started
+            if duration is not None:
+                self._duration[test_id] = duration
 
     def success(self, test) -> None:
         if self.every_test:

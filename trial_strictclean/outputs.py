@@ -58,12 +58,13 @@ def check_writable(config: Config) -> None:
 class Reports:
     """The records, ignore rules and report files of one run."""
 
-    def __init__(self, config: Config, root: str, warn) -> None:
+    def __init__(self, config: Config, root: str, warn, triage: Triage | None = None) -> None:
         self.config = config
         self.root = root
         self._warn = warn
         self.outcomes = Outcomes(root, every_test=bool(config.json or config.junit_xml))
-        self.triage = Triage(config.ignore, root)
+        # The judging session's triage, whose count the summary shows.
+        self.triage = triage if triage is not None else Triage(config.ignore, root)
         self.started = time.time()
         self.finished = False
         self._next_junit = 0.0

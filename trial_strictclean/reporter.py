@@ -22,17 +22,15 @@ from .outputs import Reports, check_writable
 from .render_github import annotations, repository_root
 from .render_summary import render_summary
 from .render_text import render
-from .session import Session
+from .session_factory import new_session
 from .verdict import DirtyReactor
 
 # Sites are shown relative to where the user ran trial.
 ROOT = os.getcwd()
 
 # Installed at import: resources created while Trial imports the test
-# modules get a creation site too, and trial -j starts its workers (before
-# it creates this reporter) with inspection in them.
+# modules get a creation site too.
 capture.install()
-distributed.install_main(ROOT)
 
 
 def _wants_color(stream, setting: str = "auto") -> bool:
@@ -61,6 +59,11 @@ def _load_config() -> config.Config:
     return settings
 
 
+# Also at import: trial -j starts its workers before it creates this
+# reporter, and they must start with inspection in them.
+distributed.install_main(ROOT, check=_load_config)
+
+
 class _Colorizer:
     """Trial's tree colours, on or off as configured."""
 
@@ -86,9 +89,10 @@ class StrictCleanReporter(TreeReporter):
         self._color = _wants_color(stream, settings.color)
         if settings.color != "auto":
             self._colorizer = _Colorizer(stream, self._color)
-        self._session = Session(ROOT, warn=self._warn)
-        self._reports = Reports(settings, ROOT, warn=self._warn)
-        self._session.triage = self._reports.triage
+        # Under trial -j this session judges nothing (the workers do, with
+        # sessions built the same way), but its triage keeps the run's count.
+        self._session = new_session(ROOT, settings, self._warn)
+        self._reports = Reports(settings, ROOT, warn=self._warn, triage=self._session.triage)
         trial_glue.activate(self._session)
 
     def _warn(self, text: str) -> None:
@@ -104,7 +108,13 @@ class StrictCleanReporter(TreeReporter):
     def stopTest(self, test):
         self._session.stop(test)
         super().stopTest(test)
-        self._reports.outcomes.stop(test)
+        duration = None
+        if distributed.workers_judge:
+            worker = distributed.take(test)
+            if worker is not None:
+                self._reports.triage.merge(worker.ignored)
+                duration = worker.duration
+        self._reports.outcomes.stop(test, duration)
         self._reports.test_done()
 
     def addSuccess(self, test):

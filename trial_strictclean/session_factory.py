@@ -1,0 +1,38 @@
+"""
+One way to build the session that judges tests, for every process of a run:
+the single process of a plain ``trial`` run, and each worker of ``trial -j``.
+
+Whatever decides a verdict (ignore rules, ``@ignore_leftovers`` markers, and
+the baseline when it lands) is set up here and nowhere else, so a test gets
+the same verdict whichever process runs it.  What only reports (outcomes,
+the summary, the JSON and JUnit files) stays in the main process, which
+counts a worker's ignored findings with ``Triage.merge``.
+"""
+
+from __future__ import annotations
+
+from . import config
+from .ignore import Triage
+from .session import Session
+
+
+def new_session(root: str, settings: config.Config, warn) -> Session:
+    """The session that judges the tests this process runs."""
+    session = Session(root, warn=warn)
+    session.triage = Triage(settings.ignore, root)
+    return session
+
+
+def worker_settings(root: str, warn) -> config.Config:
+    """
+    The run's settings, read again in a ``trial -j`` worker.
+
+    The worker reads the same pyproject.toml and environment as the main
+    process, which read them first and stops the run on a mistake; so a
+    mistake here only needs a word, not a second message.
+    """
+    try:
+        return config.load(root)
+    except config.ConfigError as error:
+        warn(f"configuration error: {error}")
+        return config.Config()
