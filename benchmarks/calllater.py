@@ -2,7 +2,7 @@
 What trial-strictclean's capture adds to each ``reactor.callLater``.
 
 Times ``reactor.callLater(...)`` plus ``cancel()`` without (A) and with (B)
-``trial_strictclean.capture.install()``, each run in a fresh interpreter,
+``trial_strictclean.core.capture.install()``, each run in a fresh interpreter,
 A and B alternated over several pairs because shared machines are noisy.
 Prints each pair and the median of the differences, in microseconds per
 call.  Budget (issue 3): at most 2 µs median added.
@@ -31,7 +31,7 @@ import sys
 _CHILD = r"""
 import os, sys, time
 if sys.argv[1] == "B":
-    from trial_strictclean import capture
+    from trial_strictclean.core import capture
     capture.install()
 from twisted.internet import reactor
 

@@ -24,10 +24,10 @@ import sys
 
 _CHILD = r"""
 import sys, time
-from trial_strictclean import capture
+from trial_strictclean.core import capture
 capture.install()
 from twisted.internet import reactor
-from trial_strictclean.session import Session
+from trial_strictclean.core.session import Session
 
 pending, tests, spin = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "async"
 for _ in range(pending):

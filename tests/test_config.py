@@ -12,8 +12,8 @@ import tempfile
 from twisted.trial import unittest
 
 from tests.trialrun import run_trial
-from trial_strictclean.config import ConfigError, find_pyproject, load
-from trial_strictclean.outputs import check_writable
+from trial_strictclean.core.config import ConfigError, find_pyproject, load
+from trial_strictclean.render.report_files import check_writable
 
 
 def _write(folder: str, text: str) -> str:

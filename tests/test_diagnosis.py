@@ -11,9 +11,9 @@ import re
 
 from twisted.trial import unittest
 
-from trial_strictclean.diagnosis import diagnose
-from trial_strictclean.findings import KINDS
-from trial_strictclean.inspection import Leftovers
+from trial_strictclean.core.diagnosis import diagnose
+from trial_strictclean.core.findings import KINDS
+from trial_strictclean.core.inspection import Leftovers
 
 from .trialrun import FIXTURES, cached_run
 

@@ -265,10 +265,10 @@ class WorkerAccount(SynchronousTestCase):
     """What a worker sends after each test, and how the main process counts it."""
 
     def ignored(self):
-        from trial_strictclean.config import Rule
-        from trial_strictclean.findings import Finding, Site
-        from trial_strictclean.ignore import Triage
-        from trial_strictclean.markers import ignore_leftovers
+        from trial_strictclean.core.config import Rule
+        from trial_strictclean.core.findings import Finding, Site
+        from trial_strictclean.core.ignore import Triage
+        from trial_strictclean.core.markers import ignore_leftovers
 
         rules = (Rule(reason="r", kind="delayed-call", origin="ignore[0] in here"), Rule(reason="r", kind="writer", origin="ignore[1] in here"))
 
@@ -290,7 +290,7 @@ class WorkerAccount(SynchronousTestCase):
         return rules, Case(), worker.take_ignored(), Triage
 
     def test_counted_in_the_main_process_as_in_the_worker(self):
-        from trial_strictclean import distributed
+        from trial_strictclean.trial import distributed
 
         rules, case, ignored, Triage = self.ignored()
         sent = []

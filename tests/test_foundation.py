@@ -87,7 +87,7 @@ class Discovery(SynchronousTestCase):
     def test_loading_does_not_install_a_reactor(self):
         # Trial loads reporters before it installs the one --reactor names.
         code = (
-            "import sys, twisted.plugins.strictclean_plugin, trial_strictclean.reporter;"
+            "import sys, twisted.plugins.strictclean_plugin, trial_strictclean.trial.reporter;"
             "sys.exit('twisted.internet.reactor' in sys.modules)"
         )
         subprocess.run([sys.executable, "-c", code], check=True)

@@ -14,10 +14,10 @@ import tempfile
 from twisted.trial import unittest
 
 from tests.trialrun import run_trial
-from trial_strictclean.config import Rule
-from trial_strictclean.findings import Finding, Site
-from trial_strictclean.ignore import Triage
-from trial_strictclean.markers import ignore_leftovers
+from trial_strictclean.core.config import Rule
+from trial_strictclean.core.findings import Finding, Site
+from trial_strictclean.core.ignore import Triage
+from trial_strictclean.core.markers import ignore_leftovers
 
 RULES = (
     '[{ kind = "delayed-call", where = "ci_ignore:start_cache_timer", reason = "cache timer" },'

@@ -21,11 +21,11 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 from twisted.trial import unittest
 
 from tests.trialrun import run_trial as _run_trial
-from trial_strictclean.findings import Finding, Site
-from trial_strictclean.outcomes import Outcomes, Problem, TestRecord
-from trial_strictclean.render_github import annotations, escape_data, escape_property
-from trial_strictclean.render_json import SCHEMA_FILE, report
-from trial_strictclean.render_junit import render_xml, xml_text
+from trial_strictclean.core.findings import Finding, Site
+from trial_strictclean.core.outcomes import Outcomes, Problem, TestRecord
+from trial_strictclean.render.github import annotations, escape_data, escape_property
+from trial_strictclean.render.json_report import SCHEMA_FILE, report
+from trial_strictclean.render.junit_xml import render_xml, xml_text
 
 MIXED = "tests/fixtures/ci_mixed.py"
 

@@ -10,11 +10,11 @@ import threading
 import types
 import weakref
 
-import twisted
 from twisted.trial import unittest
 
 import trial_strictclean
-from trial_strictclean import capture, provenance
+import twisted
+from trial_strictclean.core import capture, provenance
 
 _TWISTED = os.path.dirname(twisted.__file__)
 _OURS = os.path.dirname(trial_strictclean.__file__)
@@ -35,7 +35,8 @@ class LibraryClassificationTests(unittest.SynchronousTestCase):
         self.assertLibrary(os.path.join(_TWISTED, "trial", "_asynctest.py"))
 
     def test_this_package_is_library_except_demo(self):
-        self.assertLibrary(os.path.join(_OURS, "capture.py"))
+        self.assertLibrary(os.path.join(_OURS, "core", "capture.py"))
+        self.assertLibrary(os.path.join(_OURS, "trial", "reporter.py"))
         self.assertLibrary(os.path.join(_OURS, "demo", "scenarios.py"), False)
 
     def test_stdlib_is_library(self):

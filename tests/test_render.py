@@ -7,8 +7,8 @@ import os
 
 from twisted.trial import unittest
 
-from trial_strictclean.findings import Finding, Site
-from trial_strictclean.render_text import code_frame, headline, render
+from trial_strictclean.core.findings import Finding, Site
+from trial_strictclean.render.text import code_frame, headline, render
 
 _HERE = os.path.abspath(__file__)
 

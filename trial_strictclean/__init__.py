@@ -13,11 +13,11 @@ __version__ = "0.1.0"
 def __getattr__(name):
     # Loaded only when asked for: DirtyReactor needs twisted.trial.
     if name == "DirtyReactor":
-        from .verdict import DirtyReactor
+        from .trial.verdict import DirtyReactor
 
         return DirtyReactor
     if name == "ignore_leftovers":
-        from .markers import ignore_leftovers
+        from .core.markers import ignore_leftovers
 
         return ignore_leftovers
     raise AttributeError(f"module 'trial_strictclean' has no attribute {name!r}")

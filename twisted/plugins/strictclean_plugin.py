@@ -22,7 +22,7 @@ class _StrictCleanReporterPlugin:
     )
     longOpt = "strictclean"
     shortOpt = None
-    module = "trial_strictclean.reporter"
+    module = "trial_strictclean.trial.reporter"
     klass = "StrictCleanReporter"
 
 

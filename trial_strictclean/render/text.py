@@ -10,7 +10,7 @@ import linecache
 import os
 from collections import Counter
 
-from .findings import Finding, Site
+from ..core.findings import Finding, Site
 
 _RESET = "\x1b[0m"
 _STYLES = {

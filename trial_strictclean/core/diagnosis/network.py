@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..findings import Finding
 from .common import Context, address, is_a, make_finding, safe, type_name, unwrap_protocol
 
+
 def _port_kind(port) -> str:
     if is_a(port, "twisted.internet.unix", ("DatagramPort",)):
         return "UNIX datagram"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .ignore import Ignored
-from .outcomes import TestRecord
+from ..core.ignore import Ignored
+from ..core.outcomes import TestRecord
 
 
 def _counts(counter: Counter) -> str:

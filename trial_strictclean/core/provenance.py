@@ -62,7 +62,8 @@ class _Libraries:
         import twisted
 
         self.twisted = os.path.join(os.path.dirname(twisted.__file__), "")
-        self.ours = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+        # The package as a whole, not just core/.
+        self.ours = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
         # The demonstration suite is user code, shipped inside the package.
         self.demo = os.path.join(self.ours, "demo", "")
         others = [_package_dir(name) for name in _TWISTED_DEPENDENCIES]

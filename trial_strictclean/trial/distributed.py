@@ -32,17 +32,16 @@ from dataclasses import dataclass
 
 from twisted.protocols import amp
 
-from .findings import Finding
+from .verdict import Delivery, DirtyReactor, decode
 
 # What a worker needs from the main process: the run's root and whether
 # --unclean-warnings was given.  Not under the TRIAL_STRICTCLEAN_ prefix,
 # which is for the user's settings; the worker removes it from its
 # environment so that a trial its tests start does not inherit it.
 WORKER_VARIABLE = "_TRIAL_STRICTCLEAN_WORKER"
-_MARK = "trial-strictclean-findings: "
 
 # What the worker process runs instead of twisted/trial/_dist/workertrial.py.
-_WORKER_CODE = "from trial_strictclean.distributed import worker_main; worker_main()"
+_WORKER_CODE = "from trial_strictclean.trial.distributed import worker_main; worker_main()"
 
 # True in the main process of trial -j once its workers are started: the
 # workers judge the tests, so the main process need not look at its reactor.
@@ -81,7 +80,7 @@ class WorkerReport:
 
     @classmethod
     def from_json(cls, text: str) -> WorkerReport:
-        from .ignore import Ignored
+        from ..core.ignore import Ignored
 
         data = json.loads(text)
         duration = data.get("duration")
@@ -90,23 +89,6 @@ class WorkerReport:
             float(duration) if duration is not None else None,
             tuple(Ignored.from_dict(i) for i in data.get("ignored", ())),
         )
-
-
-def encode(headline: str, findings) -> str:
-    """The error message a worker sends for a dirty test."""
-    payload = json.dumps([f.to_dict() for f in findings], separators=(",", ":"))
-    return f"{headline}\n{_MARK}{payload}"
-
-
-def decode(message: str) -> list[Finding] | None:
-    """The findings inside a worker's error message, or None."""
-    for line in message.splitlines():
-        if line.startswith(_MARK):
-            try:
-                return [Finding.from_dict(d) for d in json.loads(line[len(_MARK) :])]
-            except (ValueError, TypeError, KeyError):
-                return None
-    return None
 
 
 # Main process: worker reports by test id, until the test's stopTest takes
@@ -205,7 +187,6 @@ def install_main(root: str, check=None) -> None:
 
     from twisted.python.failure import Failure
 
-    from .verdict import DirtyReactor
 
     build = LocalWorkerAMP._buildFailure
     name = f"{DirtyReactor.__module__}.{DirtyReactor.__name__}"
@@ -256,10 +237,9 @@ def worker_main() -> None:
     from twisted.trial._dist import workertrial
     from twisted.trial._dist.workerreporter import WorkerReporter
 
-    from . import capture, markers, trial_glue
-    from .session_factory import new_session, worker_settings
-    from .verdict import DirtyReactor
-
+    from ..core import capture, markers
+    from ..core.session_factory import new_session, worker_settings
+    from . import glue
     setup = _worker_setup()
     root = setup.get("root") or os.getcwd()
     # In one process a dirty-reactor error reaches our reporter unless
@@ -273,10 +253,11 @@ def worker_main() -> None:
 
     capture.install()
     settings = worker_settings(root, _warn)
-    session = new_session(root, settings, _warn)
+    delivery = Delivery(root)
+    session = new_session(root, settings, _warn, delivery)
     timed = bool(settings.json or settings.junit_xml)
     DirtyReactor.wire = True
-    trial_glue.activate(session)
+    glue.activate(session)
 
     start, stop, add_error = (
         WorkerReporter.startTest,
@@ -303,7 +284,7 @@ def worker_main() -> None:
 
     def addError(self, test, error):
         if getattr(error, "check", None) and error.check(DirtyReactor):
-            session.delivered = forwarded
+            delivery.delivered = forwarded
         add_error(self, test, error)
 
     WorkerReporter.startTest = startTest

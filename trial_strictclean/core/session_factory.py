@@ -16,10 +16,14 @@ from .ignore import Triage
 from .session import Session
 
 
-def new_session(root: str, settings: config.Config, warn) -> Session:
-    """The session that judges the tests this process runs."""
+def new_session(root: str, settings: config.Config, warn, report) -> Session:
+    """
+    The session that judges the tests this process runs; ``report`` is the
+    runner's way to deliver a verdict (``Session.report``).
+    """
     session = Session(root, warn=warn)
     session.triage = Triage(settings.ignore, root)
+    session.report = report
     return session
 
 

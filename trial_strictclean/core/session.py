@@ -11,13 +11,11 @@ from dataclasses import replace
 
 from twisted.internet.base import DelayedCall
 from twisted.python import log
-from twisted.python.failure import Failure
 
 from .capture import _ThreadWork
 from .diagnosis import diagnose
 from .findings import Finding
 from .inspection import Snapshot, remove_own, settle_threads, spin
-from .verdict import DirtyReactor
 
 
 def _unwrapped(test):
@@ -40,9 +38,10 @@ class Session:
         self._test = None
         self._snapshot = None
         self._reactor = None
-        # Set by the reporter when it receives a DirtyReactor error; stays
-        # False when a wrapper (--unclean-warnings) turned it into a warning.
-        self.delivered = False
+        # How a runner reports a dirty test: report(test, result, findings)
+        # delivers the verdict and says whether the test now counts as
+        # errored (a wrapper such as --unclean-warnings may have softened it).
+        self.report = None
         # Optional policy (ignore rules): triage(test, findings) returns the
         # findings to report; it keeps its own account of the others.
         self.triage = None
@@ -70,9 +69,9 @@ class Session:
     def judge(self, test, result, spin_after: bool = False, janitor=None) -> bool:
         """
         Judge what ``test`` left, then hand the reactor on; if it left
-        anything, report the error through ``result`` (the result the test
-        itself reports to, so wrappers such as --exitfirst see it).  True
-        if the test now counts as errored.
+        anything, have the runner report it through ``result`` (the result
+        the test itself reports to, so wrappers such as --exitfirst see
+        it).  True if the test now counts as errored.
 
         ``spin_after`` is for ``TestCase`` tests, after which Trial's
         janitor spins the reactor and cancels what is still pending; after
@@ -119,9 +118,7 @@ class Session:
             self._could_not("say what became of the leftovers of", test, "the verdict stands")
         if not findings:
             return False
-        self.delivered = False
-        result.addError(test, Failure(DirtyReactor(findings, self.root)))
-        return self.delivered
+        return self.report(test, result, findings)
 
     def _describe(self, test, reactor, left) -> tuple[list, list]:
         if not left:

@@ -15,10 +15,10 @@ import tempfile
 import time
 import weakref
 
-from . import render_json, render_junit
-from .config import Config, ConfigError
-from .ignore import Triage
-from .outcomes import Outcomes
+from ..core.config import Config, ConfigError
+from ..core.ignore import Triage
+from ..core.outcomes import Outcomes
+from . import json_report, junit_xml
 
 # The quickest JUnit rewrite interval, and how many times the cost of one
 # write we wait before the next.
@@ -84,7 +84,7 @@ class Reports:
             return False
 
     def _junit(self) -> bytes:
-        return render_junit.render_xml(self.outcomes.records(), self.root, self.started)
+        return junit_xml.render_xml(self.outcomes.records(), self.root, self.started)
 
     def test_done(self) -> None:
         """Rewrite the JUnit file if enough time has passed since the last."""
@@ -104,7 +104,7 @@ class Reports:
         if self.config.junit_xml and self._write(self.config.junit_xml, self._junit):
             written.append(("JUnit XML", self.config.junit_xml))
         if self.config.json and self._write(
-            self.config.json, lambda: render_json.render(self.outcomes.records()).encode("utf-8")
+            self.config.json, lambda: json_report.render(self.outcomes.records()).encode("utf-8")
         ):
             written.append(("JSON report", self.config.json))
         return written

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..findings import Finding
 from .common import Context, make_finding, type_name
 
+
 def process_finding(ctx: Context, proc) -> Finding:
     created, callers = ctx.created(proc)
     protocol = getattr(proc, "proto", None)

@@ -11,6 +11,7 @@ from ..findings import Finding
 from .common import Context, describe_callable, is_a, make_finding, safe, type_name
 from .network import closing_port_finding, connector_finding
 
+
 def _delayed_target(call):
     """The function, arguments and owner a DelayedCall will run."""
     func, args, kw = call.func, call.args, call.kw

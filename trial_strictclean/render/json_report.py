@@ -2,7 +2,7 @@
 The JSON report, schema ``trial-strictclean/1``: every test of the run once,
 with its outcome and the leftovers it was failed for.
 
-The schema ships as ``schema/trial-strictclean-1.json`` next to this module;
+The schema ships as ``trial_strictclean/schema/trial-strictclean-1.json``;
 a field is only ever added to it under a new schema name.
 """
 
@@ -12,11 +12,13 @@ import json
 import os
 from collections import Counter
 
-from .findings import Finding, Site
-from .outcomes import OUTCOMES, TestRecord
+from ..core.findings import Finding, Site
+from ..core.outcomes import OUTCOMES, TestRecord
 
 SCHEMA = "trial-strictclean/1"
-SCHEMA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema", "trial-strictclean-1.json")
+SCHEMA_FILE = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schema", "trial-strictclean-1.json"
+)
 
 
 def _site(site: Site | None) -> dict | None:

@@ -15,8 +15,8 @@ import socket
 import time
 import xml.etree.ElementTree as ET
 
-from .outcomes import TestRecord
-from .render_text import headline, render
+from ..core.outcomes import TestRecord
+from .text import headline, render
 
 DIRTY_TYPE = "trial_strictclean.DirtyReactor"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 
-from .findings import Site
-from .outcomes import TestRecord
-from .render_junit import xml_text as _printable
+from ..core.findings import Site
+from ..core.outcomes import TestRecord
+from .junit_xml import xml_text as _printable
 
 
 def escape_data(text: str) -> str:

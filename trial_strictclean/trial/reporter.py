@@ -16,14 +16,15 @@ import sys
 from twisted.python.failure import Failure
 from twisted.trial.reporter import TreeReporter
 
-from . import capture, config, distributed, trial_glue
-from .outcomes import as_failure
-from .outputs import Reports, check_writable
-from .render_github import annotations, repository_root
-from .render_summary import render_summary
-from .render_text import render
-from .session_factory import new_session
-from .verdict import DirtyReactor
+from ..core import capture, config
+from ..core.outcomes import as_failure
+from ..core.session_factory import new_session
+from ..render.github import annotations, repository_root
+from ..render.report_files import Reports, check_writable
+from ..render.summary import render_summary
+from ..render.text import render
+from . import distributed, glue
+from .verdict import Delivery, DirtyReactor
 
 # Sites are shown relative to where the user ran trial.
 ROOT = os.getcwd()
@@ -91,9 +92,10 @@ class StrictCleanReporter(TreeReporter):
             self._colorizer = _Colorizer(stream, self._color)
         # Under trial -j this session judges nothing (the workers do, with
         # sessions built the same way), but its triage keeps the run's count.
-        self._session = new_session(ROOT, settings, self._warn)
+        self._delivery = Delivery(ROOT)
+        self._session = new_session(ROOT, settings, self._warn, self._delivery)
         self._reports = Reports(settings, ROOT, warn=self._warn, triage=self._session.triage)
-        trial_glue.activate(self._session)
+        glue.activate(self._session)
 
     def _warn(self, text: str) -> None:
         self._stream.write(f"\ntrial-strictclean: {text}\n")
@@ -139,7 +141,7 @@ class StrictCleanReporter(TreeReporter):
 
     def addError(self, test, error):
         if isinstance(error, Failure) and error.check(DirtyReactor):
-            self._session.delivered = True
+            self._delivery.delivered = True
             self._reports.outcomes.dirty(test, error.value.findings)
         else:
             self._reports.outcomes.failure(test, as_failure(error), "error")
@@ -167,7 +169,7 @@ class StrictCleanReporter(TreeReporter):
         super()._printSummary()
 
     def done(self):
-        trial_glue.deactivate(self._session)
+        glue.deactivate(self._session)
         super().done()
         self._reports.finish()
         if self._reports.config.annotations_wanted():

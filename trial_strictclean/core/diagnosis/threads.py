@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..findings import Finding
 from .common import Context, describe_callable, make_finding
 
+
 def thread_finding(ctx: Context, work) -> Finding:
     created, callers = ctx.created(work)
     return make_finding(
