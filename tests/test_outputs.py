@@ -66,7 +66,7 @@ class JSONReport(unittest.SynchronousTestCase):
     def test_valid(self):
         """The report validates against the schema shipped in the package."""
         jsonschema.validate(self.report, _schema())
-        self.assertEqual(self.report["schema"], "trial-strictclean/1")
+        self.assertEqual(self.report["schema"], "trial-strictclean/2")
 
     def test_every_test_once_with_its_outcome(self):
         outcomes = {t["id"].rpartition(".")[2]: t["outcome"] for t in self.report["tests"]}

@@ -1,9 +1,10 @@
 """
-The JSON report, schema ``trial-strictclean/1``: every test of the run once,
+The JSON report, schema ``trial-strictclean/2``: every test of the run once,
 with its outcome and the leftovers it was failed for.
 
-The schema ships as ``trial_strictclean/schema/trial-strictclean-1.json``;
-a field is only ever added to it under a new schema name.
+The schema ships as ``trial_strictclean/schema/trial-strictclean-2.json``;
+a field is only ever added to it under a new schema name (/2 added
+``after``; the /1 schema ships beside it for older reports).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from collections import Counter
 from ..core.findings import Finding, Site
 from ..core.outcomes import OUTCOMES, TestRecord
 
-SCHEMA = "trial-strictclean/1"
+SCHEMA = "trial-strictclean/2"
 SCHEMA_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schema", "trial-strictclean-1.json"
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schema", "trial-strictclean-2.json"
 )
 
 
@@ -38,6 +39,7 @@ def finding_dict(finding: Finding) -> dict:
         "wait_for": finding.wait_for,
         "fix": finding.fix,
         "message": finding.message,
+        "after": finding.after,
     }
 
 
