@@ -80,8 +80,20 @@ class Faults(SynchronousTestCase):
         self.assertEqual(run.counts, {"errors": 3, "successes": TESTS - 3}, run.output)
         self.assertNoted(run, "say what became of the leftovers of")
 
+    def test_records_for_the_reports(self):
+        # Trial's own results come first: each test keeps its outcome, the
+        # dirty ones included, and the run ends with its summary.
+        run = _faulty("record")
+        self.assertEqual(run.counts, {"errors": 3, "successes": TESTS - 3}, run.output)
+        self.assertEqual(run.output.count("could not record a result"), 1, run.output)
+        self.assertNotIn('trial_strictclean/', _tracebacks(run.output))
+
     def test_distributed(self):
         run = _faulty("snapshot", "-j2")
+        self.assertLikeStock(run)
+
+    def test_distributed_ignore_rules(self):
+        run = _faulty("triage", "-j2")
         self.assertLikeStock(run)
 
 

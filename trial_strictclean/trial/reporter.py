@@ -92,6 +92,7 @@ class StrictCleanReporter(TreeReporter):
             self._colorizer = _Colorizer(stream, self._color)
         # Under trial -j this session judges nothing (the workers do, with
         # sessions built the same way), but its triage keeps the run's count.
+        self._record_failed = False
         self._delivery = Delivery(ROOT)
         self._session = new_session(ROOT, settings, self._warn, self._delivery)
         self._reports = Reports(settings, ROOT, warn=self._warn, triage=self._session.triage)
@@ -100,16 +101,34 @@ class StrictCleanReporter(TreeReporter):
     def _warn(self, text: str) -> None:
         self._stream.write(f"\ntrial-strictclean: {text}\n")
 
+    def _record(self, step, *args) -> None:
+        """
+        Run one bookkeeping step of ours after Trial's own handling, so a
+        fault here never costs Trial's result for the test; say so once.
+        """
+        try:
+            step(*args)
+        except Exception as error:
+            if not self._record_failed:
+                self._record_failed = True
+                self._warn(
+                    f"could not record a result for the reports: {error!r} "
+                    "(Trial's own results stand; the summary and report files may miss tests)"
+                )
+
     def startTest(self, test):
         super().startTest(test)
-        self._reports.outcomes.start(test)
-        self._reports.triage.saw(test)
+        self._record(self._reports.outcomes.start, test)
+        self._record(self._reports.triage.saw, test)
         if not distributed.workers_judge:
             self._session.start(test)
 
     def stopTest(self, test):
         self._session.stop(test)
         super().stopTest(test)
+        self._record(self._stopped, test)
+
+    def _stopped(self, test) -> None:
         duration = None
         if distributed.workers_judge:
             worker = distributed.take(test)
@@ -121,31 +140,33 @@ class StrictCleanReporter(TreeReporter):
 
     def addSuccess(self, test):
         super().addSuccess(test)
-        self._reports.outcomes.success(test)
+        self._record(self._reports.outcomes.success, test)
 
     def addFailure(self, test, fail):
         super().addFailure(test, fail)
-        self._reports.outcomes.failure(test, fail)
+        self._record(self._reports.outcomes.failure, test, fail)
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
-        self._reports.outcomes.skip(test, reason)
+        self._record(self._reports.outcomes.skip, test, reason)
 
     def addExpectedFailure(self, test, error, todo=None):
         super().addExpectedFailure(test, error, todo)
-        self._reports.outcomes.expected_failure(test, error, todo)
+        self._record(self._reports.outcomes.expected_failure, test, error, todo)
 
     def addUnexpectedSuccess(self, test, todo=None):
         super().addUnexpectedSuccess(test, todo)
-        self._reports.outcomes.unexpected_success(test, todo)
+        self._record(self._reports.outcomes.unexpected_success, test, todo)
 
     def addError(self, test, error):
-        if isinstance(error, Failure) and error.check(DirtyReactor):
+        dirty = isinstance(error, Failure) and error.check(DirtyReactor)
+        if dirty:
             self._delivery.delivered = True
-            self._reports.outcomes.dirty(test, error.value.findings)
-        else:
-            self._reports.outcomes.failure(test, as_failure(error), "error")
         super().addError(test, error)
+        if dirty:
+            self._record(self._reports.outcomes.dirty, test, error.value.findings)
+        else:
+            self._record(lambda: self._reports.outcomes.failure(test, as_failure(error), "error"))
 
     def _formatFailureTraceback(self, fail):
         if isinstance(fail, Failure) and fail.check(DirtyReactor):
