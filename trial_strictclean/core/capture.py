@@ -23,12 +23,21 @@ _installed = False
 # than a wrapper around one we do not (see _KNOWN_CALL_LATER).
 call_later_replaced = False
 
-# The delayed calls created since the test being judged started (its
-# snapshot empties it), so that judging costs nothing for calls pending from
-# before the test, however many a suite keeps.  Finished calls are pruned as
-# it grows: a test making many calls keeps few of them alive.
+# The delayed calls of the judged reactor created since the test being
+# judged started (its snapshot empties it and names the reactor), so that
+# judging costs nothing for calls pending from before the test, however many
+# a suite keeps.  Finished calls are pruned as it grows: a test making many
+# calls keeps few of them alive.  Calls of any other reactor (one a test
+# builds for itself) are never kept: a test may count what its own reactor
+# leaves alive (Twisted's test_noCycleReferencesInCallLater does).
 new_calls: list = []
 _PRUNE_AT = 1024
+_judged = [None]
+
+
+def judge_calls_of(reactor) -> None:
+    """Keep the calls of ``reactor`` in ``new_calls`` from now on."""
+    _judged[0] = reactor
 
 # Listening ports whose close was requested and may still be pending, held
 # weakly: it never outgrows the ports alive.  Diagnosis matches a pending
@@ -189,6 +198,7 @@ def _wrap_call_later() -> None:
     new = new_calls
     keep = new.append
     limit = _PRUNE_AT
+    judged = _judged
 
     def prune():
         nonlocal limit
@@ -201,9 +211,10 @@ def _wrap_call_later() -> None:
         def callLater(self, *args, **kwargs):
             call = original(self, *args, **kwargs)
             call._strictclean_created = walk()
-            keep(call)
-            if len(new) > limit:
-                prune()
+            if self is judged[0]:
+                keep(call)
+                if len(new) > limit:
+                    prune()
             return call
 
         ReactorBase.callLater = callLater
@@ -228,9 +239,10 @@ def _wrap_call_later() -> None:
             seconds=self.seconds,
         )
         self._newTimedCalls.append(call)
-        keep(call)
-        if len(new) > limit:
-            prune()
+        if self is judged[0]:
+            keep(call)
+            if len(new) > limit:
+                prune()
         # provenance.capture() inlined for user callers, with its one
         # caller (_CALLERS); a function call alone costs 0.1 µs here.  A
         # file seen for the first time is classified here, once.

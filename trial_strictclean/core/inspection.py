@@ -76,6 +76,7 @@ class Snapshot:
     __slots__ = ("_ids", "_alive")
 
     def __init__(self, reactor) -> None:
+        capture.judge_calls_of(reactor)
         capture.new_calls.clear()
         held = _held(reactor)
         # Holding the objects keeps their ids from being reused by new ones
@@ -89,19 +90,12 @@ class Snapshot:
         readers, writers, processes, threads = (
             [x for x in group if id(x) not in ids] for group in _held(reactor)
         )
-        return Leftovers(_new_calls(reactor), readers, writers, processes, threads)
+        return Leftovers(_new_calls(), readers, writers, processes, threads)
 
 
-def _new_calls(reactor) -> list:
-    """The global reactor's calls created since the snapshot, still pending."""
-    found = []
-    for call in capture.new_calls:
-        if call.cancelled or call.called:
-            continue
-        # Other reactors (one a test builds for itself) are not judged.
-        if getattr(call.canceller, "__self__", None) is reactor:
-            found.append(call)
-    return found
+def _new_calls() -> list:
+    """The judged reactor's calls created since the snapshot, still pending."""
+    return [call for call in capture.new_calls if not (call.cancelled or call.called)]
 
 
 def spin(reactor) -> None:
