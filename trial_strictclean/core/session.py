@@ -110,7 +110,7 @@ class Session:
             return self._fall_back(test, janitor)
         try:
             findings = [
-                _with_aftermath(f, _aftermath(s, cancelled, removed, spin_after))
+                _with_aftermath(f, _aftermath(f.kind, s, cancelled, removed, spin_after))
                 for f, s in zip(findings, subjects)
             ]
         except Exception:
@@ -150,16 +150,18 @@ class Session:
         log.msg(f"trial-strictclean could not {what} {test_id}:\n{error}")
 
 
-def _aftermath(subject, cancelled, removed, spun: bool) -> str | None:
+def _aftermath(kind: str, subject, cancelled, removed, spun: bool) -> str | None:
     """What became of a leftover once the test was judged, in words."""
     if not spun:
         return "left in the reactor: as with Trial, nothing is cleaned up after a synchronous test"
     if isinstance(subject, DelayedCall):
         if id(subject) in cancelled:
             return "cancelled after the test, as Trial's janitor does"
+        if subject.called and kind == "listening-port-closing":
+            return "it finished closing when the reactor was spun after the test, as Trial's janitor does"
         if subject.called:
             return "it ran when the reactor was spun after the test, as Trial's janitor does"
-        return None
+        return "cancelled by its owner when the reactor was spun after the test"
     if isinstance(subject, _ThreadWork):
         return "left running in the reactor's thread pool"
     pipes = getattr(subject, "pipes", None)
