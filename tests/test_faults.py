@@ -89,8 +89,11 @@ class Faults(SynchronousTestCase):
         self.assertNotIn('trial_strictclean/', _tracebacks(run.output))
 
     def test_distributed(self):
+        # The workers' notes reach the main process's output.
         run = _faulty("snapshot", "-j2")
         self.assertLikeStock(run)
+        self.assertNoted(run, "look at the reactor before")
+        self.assertEqual(run.output.count("could not look at the reactor before"), TESTS, run.output)
 
     def test_distributed_ignore_rules(self):
         run = _faulty("triage", "-j2")

@@ -73,9 +73,17 @@ class WorkerReport:
     test_id: str
     duration: float | None
     ignored: tuple = ()
+    # What the worker's session had to say while judging (a fault of ours),
+    # for the main process to print where the user reads the run.
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        data = {"test": self.test_id, "duration": self.duration, "ignored": [i.to_dict() for i in self.ignored]}
+        data = {
+            "test": self.test_id,
+            "duration": self.duration,
+            "ignored": [i.to_dict() for i in self.ignored],
+            "notes": list(self.notes),
+        }
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -88,6 +96,7 @@ class WorkerReport:
             str(data.get("test", "")),
             float(duration) if duration is not None else None,
             tuple(Ignored.from_dict(i) for i in data.get("ignored", ())),
+            tuple(str(n) for n in data.get("notes", ())),
         )
 
 
@@ -254,7 +263,14 @@ def worker_main() -> None:
     capture.install()
     settings = worker_settings(root, _warn)
     delivery = Delivery(root)
-    session = new_session(root, settings, _warn, delivery)
+    notes: list[str] = []
+
+    def note(text: str) -> None:
+        # Kept for the main process, which prints it; err.log keeps it too.
+        notes.append(text)
+        _warn(text)
+
+    session = new_session(root, settings, note, delivery)
     timed = bool(settings.json or settings.junit_xml)
     DirtyReactor.wire = True
     glue.activate(session)
@@ -278,8 +294,9 @@ def worker_main() -> None:
         session.stop(test)
         duration = time.perf_counter() - began if timed else None
         ignored = session.triage.take_ignored()
-        if ignored or timed:
-            _send(self.ampProtocol, WorkerReport(test.id(), duration, tuple(ignored)))
+        if ignored or timed or notes:
+            _send(self.ampProtocol, WorkerReport(test.id(), duration, tuple(ignored), tuple(notes)))
+            notes.clear()
         stop(self, test)
 
     def addError(self, test, error):

@@ -135,6 +135,8 @@ class StrictCleanReporter(TreeReporter):
             if worker is not None:
                 self._reports.triage.merge(worker.ignored)
                 duration = worker.duration
+                for text in worker.notes:
+                    self._warn(text)
         self._reports.outcomes.stop(test, duration)
         self._reports.test_done()
 
