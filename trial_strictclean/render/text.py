@@ -111,3 +111,16 @@ def render(findings: list[Finding], root: str = "", color: bool = False) -> str:
         group = finding.group
         out.append(render_finding(finding, number, root, color))
     return "\n".join(out) + "\n"
+
+
+def render_suspension(suspension, root: str = "") -> str:
+    """Where a timed-out test was waiting: its frames, innermost first."""
+    if not suspension.frames and not suspension.waiting_on:
+        return ""
+    paint = _Painter(False)
+    out = ["It was waiting here (innermost first):"]
+    for site in suspension.frames:
+        out += [_INDENT + line for line in _site_lines(paint, "at", site, root, context=0)]
+    if suspension.waiting_on:
+        out.append(f"{_INDENT}{_label(paint, 'on')}{suspension.waiting_on}")
+    return "\n".join(out)

@@ -12,6 +12,10 @@ kind of test (docs/internals.rst says why these):
 - standard library ``unittest.TestCase``: ``doCleanups``, the last thing it
   runs before reporting its outcome.
 
+and one more for ``TestCase``: ``_run``, which runs each phase (setUp, the
+test, a cleanup, tearDown) under Trial's timeout, so that a timeout says
+where the phase was waiting.
+
 Each wrapper does exactly what Trial does when no session is active, or
 for a test the session is not watching (a test run inside a test).
 """
@@ -118,3 +122,85 @@ def install() -> None:
         return outcome
 
     unittest.TestCase.doCleanups = doCleanups
+
+    from twisted.trial._asynctest import TestCase
+
+    run_phase = TestCase._run
+
+    def _run(self, *args, **kwargs):
+        d = run_phase(self, *args, **kwargs)
+        session = _active
+        if session is not None and session.running(self):
+            _say_where_a_timeout_waited(d, session.root)
+        return d
+
+    TestCase._run = _run
+
+
+def _say_where_a_timeout_waited(d, root: str) -> None:
+    """
+    Have Trial's timeout for this phase name where the phase was waiting.
+
+    Trial schedules its ``onTimeout(d)`` call and cancels it once ``d``
+    fires (a callback on ``d`` holds the call).  We replace that call's
+    function, so that just before it fails ``d`` with a TimeoutError, the
+    error's message gains the user's suspended frames: after the errback
+    the generators have moved on and the frames are gone.
+    """
+    from twisted.internet.defer import TimeoutError as PhaseTimeout
+
+    try:
+        call = _timeout_call(d)
+        if call is None:
+            return
+        on_timeout = call.func
+
+        def describe_then_time_out(deferred):
+            text = _where_waiting(deferred, root)
+            if not text:
+                return on_timeout(deferred)
+            errback = deferred.errback
+
+            def errback_with_place(fail=None, *args, **kwargs):
+                try:
+                    if fail is not None and fail.check(PhaseTimeout):
+                        fail.value.args = (f"{fail.value.args[0]}\n{text}",) + tuple(fail.value.args[1:])
+                except Exception:
+                    pass
+                return errback(fail, *args, **kwargs)
+
+            deferred.errback = errback_with_place
+            try:
+                return on_timeout(deferred)
+            finally:
+                del deferred.errback
+
+        call.func = describe_then_time_out
+    except Exception:
+        pass  # the timeout then reads as stock Trial's
+
+
+def _timeout_call(d):
+    """Trial's pending onTimeout call for ``d``, found among d's callbacks."""
+    from twisted.internet.base import DelayedCall
+
+    for pair in getattr(d, "callbacks", ()):
+        func = pair[0][0] if pair and pair[0] else None
+        for cell in getattr(func, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if isinstance(value, DelayedCall) and value.active() and value.args[:1] == (d,):
+                return value
+    return None
+
+
+def _where_waiting(deferred, root: str) -> str:
+    from ..core.suspension import describe
+    from ..render.text import render_suspension
+
+    try:
+        return render_suspension(describe(deferred, root), root)
+    except Exception:
+        return ""
