@@ -18,6 +18,10 @@ from .findings import Finding
 from .inspection import Snapshot, remove_own, settle_threads, spin
 
 
+# A look that failed (its note is printed): Trial's own check decides.
+_FAILED = object()
+
+
 def _unwrapped(test):
     # Reporters see tests through Trial's adapters (TestDecorator and
     # friends); the hooks see the test itself.
@@ -37,6 +41,7 @@ class Session:
         self._warn = warn
         self._test = None
         self._snapshot = None
+        self._looked = None
         self._reactor = None
         # How a runner reports a dirty test: report(test, result, findings)
         # delivers the verdict and says whether the test now counts as
@@ -60,7 +65,23 @@ class Session:
 
     def stop(self, test) -> None:
         if self._test is _unwrapped(test):
-            self._test = self._snapshot = None
+            self._test = self._snapshot = self._looked = None
+
+    def look(self, test) -> None:
+        """
+        Take the look the verdict rests on now, if ``test`` is running and
+        has not been looked at: the moment its last Deferred fired, before
+        the reactor finishes the iteration that fired it (a close that
+        completes in the rest of that iteration did so by luck).
+        ``judge`` uses this look when there is one.
+        """
+        if self._test is not test or self._snapshot is None or self._looked is not None:
+            return
+        try:
+            self._looked = self._look(test, self._snapshot)
+        except Exception:
+            self._looked = _FAILED
+            self._could_not("judge", test, "it keeps the outcome stock Trial gives it")
 
     def running(self, test) -> bool:
         """Whether ``test`` is the test this session is watching now."""
@@ -91,14 +112,13 @@ class Session:
             # said so then): Trial's own check decides, if any.
             return janitor is not None and not janitor()
         snapshot, self._snapshot = self._snapshot, None
+        looked, self._looked = self._looked, None
         reactor = self._reactor
+        if looked is _FAILED:
+            # Said so already; Trial's own check decides, before our spin.
+            return janitor is not None and not janitor()
         try:
-            left = snapshot.new_since(reactor)
-            settle_threads(reactor, left)
-            findings, subjects = self._describe(test, reactor, left)
-            if findings and self.triage is not None:
-                kept = {id(f) for f in self.triage(test, findings)}
-                findings, subjects = _pairs_kept(findings, subjects, kept)
+            findings, subjects = looked if looked is not None else self._look(test, snapshot)
         except Exception:
             # Before the spin, so Trial's own check sees what it would.
             return self._fall_back(test, janitor)
@@ -119,6 +139,17 @@ class Session:
         if not findings:
             return False
         return self.report(test, result, findings)
+
+    def _look(self, test, snapshot) -> tuple[list, list]:
+        """The findings on what is new since ``snapshot``, ignore rules applied."""
+        reactor = self._reactor
+        left = snapshot.new_since(reactor)
+        settle_threads(reactor, left)
+        findings, subjects = self._describe(test, reactor, left)
+        if findings and self.triage is not None:
+            kept = {id(f) for f in self.triage(test, findings)}
+            findings, subjects = _pairs_kept(findings, subjects, kept)
+        return findings, subjects
 
     def _describe(self, test, reactor, left) -> tuple[list, list]:
         if not left:

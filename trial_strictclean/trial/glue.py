@@ -12,9 +12,12 @@ kind of test (docs/internals.rst says why these):
 - standard library ``unittest.TestCase``: ``doCleanups``, the last thing it
   runs before reporting its outcome.
 
-and one more for ``TestCase``: ``_run``, which runs each phase (setUp, the
-test, a cleanup, tearDown) under Trial's timeout, so that a timeout says
-where the phase was waiting.
+and two more for ``TestCase``: ``_wait``, where a callback first in line on
+the test's Deferred takes the look the verdict rests on the moment the last
+phase fires (the rest of that reactor iteration must not tidy up for the
+test); and ``_run``, which runs each phase (setUp, the test, a cleanup,
+tearDown) under Trial's timeout, so that a timeout says where the phase was
+waiting.
 
 Each wrapper does exactly what Trial does when no session is active, or
 for a test the session is not watching (a test run inside a test).
@@ -135,6 +138,22 @@ def install() -> None:
         return d
 
     TestCase._run = _run
+
+    wait = TestCase._wait
+
+    def _wait(self, d, *args, **kwargs):
+        session = _active
+        if session is not None and session.running(self):
+            # First in line when the test's last phase fires: Trial's own
+            # callbacks (the one that crashes the reactor) come after.
+            def look(result):
+                session.look(self)
+                return result
+
+            d.addBoth(look)
+        return wait(self, d, *args, **kwargs)
+
+    TestCase._wait = _wait
 
 
 def _say_where_a_timeout_waited(d, root: str) -> None:
