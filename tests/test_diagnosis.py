@@ -68,6 +68,7 @@ EXPECTED = {
     "Threads.test_thread_work": [("thread-work", None, "thread_work", None)],
     "Descriptors.test_reader": [("reader", None, "reader", None)],
     "Descriptors.test_writer": [("writer", None, "writer", None)],
+    "Errors.test_unhandled_error": [("unhandled-error", None, "unhandled_error", None)],
 }
 
 _FINDING_START = re.compile(r"^(\d+)\. ", re.MULTILINE)
@@ -111,7 +112,7 @@ class KindsOnReactor:
         """Every dirty test errs once; every clean one passes."""
         run = self.run_fixtures()
         self.assertEqual(run.counts.get("errors"), len(EXPECTED), run.output)
-        self.assertEqual(run.counts.get("successes"), 8, run.output)
+        self.assertEqual(run.counts.get("successes"), 9, run.output)
         self.assertNotIn("failures", run.counts, run.output)
 
     def test_clean_tests_have_no_finding(self):

@@ -16,7 +16,7 @@ import importlib
 import sys
 import weakref
 
-from . import provenance
+from . import provenance, unhandled
 
 _installed = False
 # Whether ReactorBase.callLater is our copy of a body we know (fast) rather
@@ -312,6 +312,7 @@ def install() -> None:
         return
     _installed = True
     atexit.register(_release_reserved_descriptor)
+    unhandled.install()
     _wrap_call_later()
     _wrap_thread_pool()
     for module, name in _CREATED:

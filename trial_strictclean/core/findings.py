@@ -27,6 +27,7 @@ KINDS = (
     "thread-work",
     "reader",
     "writer",
+    "unhandled-error",
 )
 
 

@@ -15,6 +15,7 @@ from twisted.python import log
 from .capture import _ThreadWork
 from .diagnosis import diagnose
 from .findings import Finding
+from . import unhandled
 from .inspection import Snapshot, remove_own, settle_threads, spin
 
 
@@ -58,6 +59,7 @@ class Session:
         self._reactor = reactor
         self._test = _unwrapped(test)
         try:
+            unhandled.start()
             self._snapshot = Snapshot(reactor)
         except Exception:
             self._snapshot = None
@@ -119,6 +121,18 @@ class Session:
             return janitor is not None and not janitor()
         try:
             findings, subjects = looked if looked is not None else self._look(test, snapshot)
+            # Unhandled errors are looked for only now: at the moment of the
+            # look, Trial's own Deferred for the test may still carry the
+            # test's failure, which Trial takes right after.
+            errors = unhandled.pending()
+            if errors:
+                findings = findings + [unhandled.finding(e, self.root) for e in errors]
+                subjects = subjects + errors
+                # Whatever is reported, or ignored, is not logged again later.
+                unhandled.defuse(errors)
+            if findings and self.triage is not None:
+                kept = {id(f) for f in self.triage(test, findings)}
+                findings, subjects = _pairs_kept(findings, subjects, kept)
         except Exception:
             # Before the spin, so Trial's own check sees what it would.
             return self._fall_back(test, janitor)
@@ -141,15 +155,11 @@ class Session:
         return self.report(test, result, findings)
 
     def _look(self, test, snapshot) -> tuple[list, list]:
-        """The findings on what is new since ``snapshot``, ignore rules applied."""
+        """The findings on what is new since ``snapshot`` in the reactor."""
         reactor = self._reactor
         left = snapshot.new_since(reactor)
         settle_threads(reactor, left)
-        findings, subjects = self._describe(test, reactor, left)
-        if findings and self.triage is not None:
-            kept = {id(f) for f in self.triage(test, findings)}
-            findings, subjects = _pairs_kept(findings, subjects, kept)
-        return findings, subjects
+        return self._describe(test, reactor, left)
 
     def _describe(self, test, reactor, left) -> tuple[list, list]:
         if not left:
@@ -183,6 +193,8 @@ class Session:
 
 def _aftermath(kind: str, subject, cancelled, removed, spun: bool) -> str | None:
     """What became of a leftover once the test was judged, in words."""
+    if kind == "unhandled-error":
+        return "defused after the test: it will not be logged later, against another test"
     if not spun:
         return "left in the reactor: as with Trial, nothing is cleaned up after a synchronous test"
     if isinstance(subject, DelayedCall):
