@@ -96,6 +96,8 @@ def render_finding(finding: Finding, number: int, root: str = "", color: bool = 
         body.append(f"{_label(paint, 'fix')}{paint('fix', finding.fix)}")
     if finding.after:
         body.append(f"{_label(paint, 'after')}{finding.after}")
+    if finding.baseline:
+        body.append(f"{_label(paint, 'baseline')}known: kept by the baseline, so it does not fail the test")
     lines += [_INDENT + line for line in body]
     return "\n".join(lines)
 
