@@ -27,6 +27,8 @@ from trial_strictclean.core.findings import Finding, Site
 from trial_strictclean.render.json_report import SCHEMA_FILE
 
 MODULE = "baseline_legacy"
+# Sites name a method Legacy.test_x from Python 3.11 on, test_x before.
+QUALIFIED = "Legacy." if sys.version_info >= (3, 11) else ""
 LEGACY = f"{MODULE}.Legacy"
 SYNC_CLASS = '''class LegacySync(unittest.SynchronousTestCase):
     def test_sync_timer(self):
@@ -186,6 +188,22 @@ class TurningItOn(unittest.SynchronousTestCase):
         self.assertIn(f"{LEGACY}.test_port: listening-port-open at {MODULE}.py:", run.output)
         self.assertNotIn("stale", run.output)
 
+    def test_known_only_is_no_junit_error_nor_annotation(self):
+        from junitparser import JUnitXml
+
+        from trial_strictclean.render.github import annotations
+        from trial_strictclean.render.json_report import records_from
+
+        project = scenario()["project"]
+        _, report = scenario()["unchanged"]
+        self.assertEqual(annotations(records_from(report), project.folder, project.folder), [])
+        with open(project.path("unchanged.json"), "w", encoding="utf-8") as file:
+            json.dump(report, file)
+        merged = cli("merge", "--json", "m.json", "--junit-xml", "m.xml", "unchanged.json", cwd=project.folder)
+        self.assertEqual(merged.returncode, 0, merged.stdout + merged.stderr)
+        suite = next(iter(JUnitXml.fromfile(project.path("m.xml"))))
+        self.assertEqual((suite.tests, suite.errors, suite.failures), (9, 0, 0))
+
     def test_report_matches_the_schema(self):
         import jsonschema
 
@@ -219,7 +237,7 @@ class AfterEdits(unittest.SynchronousTestCase):
         # not (its test did not run).
         self.assertIn("stale baseline entries", run.output)
         self.assertIn(
-            f"stale: {LEGACY}.test_fixed: delayed-call at {MODULE}.py in Legacy.test_fixed: "
+            f"stale: {LEGACY}.test_fixed: delayed-call at {MODULE}.py in {QUALIFIED}test_fixed: "
             "reactor.callLater(61, _tick)  # EDIT: fixed",
             run.output,
         )
