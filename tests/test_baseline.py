@@ -42,7 +42,7 @@ HELPER = '''def start_timer():
 # What a developer does to the legacy suite once the baseline is written.
 EDITS = (
     # Lines inserted above everything.
-    ("from twisted.internet import reactor\n", "# A new header.\n" * 5 + "from twisted.internet import reactor\n"),
+    ("import os\n", "# A new header.\n" * 5 + "import os\n"),
     # A leftover fixed: its entry becomes stale.
     ("reactor.callLater(61, _tick)  # EDIT: fixed", "pass  # EDIT: fixed"),
     # The test renamed, and the creation line's text changed: new findings.
@@ -139,10 +139,16 @@ def scenario() -> dict:
     project.edit()
     runs["edited"] = project.with_baseline()
     runs["edited -j2"] = project.with_baseline("-j2", MODULE)
-    stale_only = (f"{LEGACY}.test_fixed", f"{LEGACY}.test_timer")
-    runs["stale report"] = project.with_baseline(*stale_only)
-    runs["stale fail"] = project.with_baseline(*stale_only, TRIAL_STRICTCLEAN_BASELINE_STALE="fail")
-    runs["stale fail -j2"] = project.with_baseline("-j2", *stale_only, TRIAL_STRICTCLEAN_BASELINE_STALE="fail")
+    # test_fixed's entry is stale; test_platform, skipped, is not.
+    stale_only = (f"{LEGACY}.test_fixed", f"{LEGACY}.test_timer", f"{LEGACY}.test_platform")
+    runs["stale report"] = project.with_baseline(*stale_only, LEGACY_SKIP="1")
+    runs["stale fail"] = project.with_baseline(*stale_only, LEGACY_SKIP="1", TRIAL_STRICTCLEAN_BASELINE_STALE="fail")
+    runs["stale fail -j2"] = project.with_baseline(
+        "-j2", *stale_only, LEGACY_SKIP="1", TRIAL_STRICTCLEAN_BASELINE_STALE="fail"
+    )
+    runs["skipped only, fail"] = project.with_baseline(
+        f"{LEGACY}.test_platform", LEGACY_SKIP="1", TRIAL_STRICTCLEAN_BASELINE_STALE="fail"
+    )
     return runs
 
 
@@ -153,7 +159,7 @@ class TurningItOn(unittest.SynchronousTestCase):
         runs = scenario()
         command = runs["baseline-command"]
         self.assertEqual(command.returncode, 0, command.stderr)
-        self.assertIn("wrote 7 baseline entries for 7 tests", command.stdout)
+        self.assertIn("wrote 8 baseline entries for 8 tests", command.stdout)
         with open(runs["project"].baseline, encoding="utf-8") as file:
             text = file.read()
         data = json.loads(text)
@@ -178,13 +184,13 @@ class TurningItOn(unittest.SynchronousTestCase):
     def test_known_findings_pass_and_are_marked(self):
         run, report = scenario()["unchanged"]
         self.assertEqual(run.returncode, 0, run.output)
-        self.assertEqual(run.counts, {"successes": 9})
+        self.assertEqual(run.counts, {"successes": 10})
         tests = tests_of(report)
         self.assertEqual(tests["Legacy.test_port"], ("passed", [("listening-port-open", True)]))
         self.assertEqual(tests["LegacySync.test_sync_timer"], ("passed", [("delayed-call", True)]))
         self.assertEqual(report["summary"]["dirty_tests"], 0)
         self.assertEqual(report["summary"]["findings_by_kind"], {})
-        self.assertIn("known, kept by the baseline (not failing their tests): 7", run.output)
+        self.assertIn("known, kept by the baseline (not failing their tests): 8", run.output)
         self.assertIn(f"{LEGACY}.test_port: listening-port-open at {MODULE}.py:", run.output)
         self.assertNotIn("stale", run.output)
 
@@ -202,7 +208,7 @@ class TurningItOn(unittest.SynchronousTestCase):
         merged = cli("merge", "--json", "m.json", "--junit-xml", "m.xml", "unchanged.json", cwd=project.folder)
         self.assertEqual(merged.returncode, 0, merged.stdout + merged.stderr)
         suite = next(iter(JUnitXml.fromfile(project.path("m.xml"))))
-        self.assertEqual((suite.tests, suite.errors, suite.failures), (9, 0, 0))
+        self.assertEqual((suite.tests, suite.errors, suite.failures), (10, 0, 0))
 
     def test_report_matches_the_schema(self):
         import jsonschema
@@ -225,6 +231,7 @@ class AfterEdits(unittest.SynchronousTestCase):
         self.assertEqual(tests["Legacy.test_port"], ("passed", [("listening-port-open", True)]))
         self.assertEqual(tests["LegacySync.test_sync_timer"], ("passed", [("delayed-call", True)]))
         self.assertEqual(tests["Legacy.test_fixed"], ("passed", []))
+        self.assertEqual(tests["Legacy.test_platform"], ("passed", [("delayed-call", True)]))
         # New: renamed test, changed line, new leftover.
         self.assertEqual(tests["Legacy.test_renamed_now"], ("error", [("delayed-call", False)]))
         self.assertEqual(tests["Legacy.test_text_changed"], ("error", [("delayed-call", False)]))
@@ -257,6 +264,7 @@ class AfterEdits(unittest.SynchronousTestCase):
         self.assertEqual(run.returncode, 0, run.output)
         self.assertEqual(run.status, "PASSED")
         self.assertIn(f"stale: {LEGACY}.test_fixed", run.output)
+        self.assertEqual(run.output.count("stale: "), 1, run.output)
         self.assertIn("delete them from the baseline", run.output)
 
     def test_stale_fails_when_asked(self):
@@ -264,9 +272,16 @@ class AfterEdits(unittest.SynchronousTestCase):
             run, _ = scenario()[name]
             self.assertEqual(run.returncode, 1, run.output)
             self.assertEqual(run.status, "FAILED", name)
-            self.assertEqual(run.counts, {"successes": 2}, name)
+            self.assertEqual(run.counts, {"successes": 2, "skips": 1}, name)
             self.assertIn(f"stale: {LEGACY}.test_fixed", run.output)
+            self.assertEqual(run.output.count("stale: "), 1, run.output)
             self.assertIn("baseline-stale = 'fail'", run.output)
+
+    def test_skipped_test_is_never_stale(self):
+        run, _ = scenario()["skipped only, fail"]
+        self.assertEqual(run.returncode, 0, run.output)
+        self.assertEqual(run.counts, {"skips": 1})
+        self.assertNotIn("stale", run.output)
 
 
 class KnownBesideNew(unittest.SynchronousTestCase):
@@ -290,7 +305,7 @@ class KnownBesideNew(unittest.SynchronousTestCase):
             text = run.error_text(f"{LEGACY}.test_timer")
             self.assertIn("reactor.callLater(66, _tick)", text)
             self.assertIn("known: kept by the baseline", text)
-            self.assertEqual(text.count("kept by the baseline"), 1)
+            self.assertIn("(1 leftover: delayed-call); it must wait for or close each one before it ends. (1 more kept by the baseline)", text)
 
 
 class Shards(unittest.SynchronousTestCase):
@@ -307,18 +322,18 @@ class Shards(unittest.SynchronousTestCase):
         out, xml = project.path("merged.json"), project.path("merged.xml")
         merged = cli("merge", "--json", out, "--junit-xml", xml, "report-2.json", "report-3.json", cwd=project.folder)
         self.assertEqual(merged.returncode, 1, merged.stderr)  # the run has dirty tests
-        self.assertIn("tests left dirty: 7", merged.stdout)
+        self.assertIn("tests left dirty: 8", merged.stdout)
         with open(out, encoding="utf-8") as file:
             report = json.load(file)
         self.assertEqual(tests_of(report), tests_of(whole))
-        self.assertEqual(report["summary"]["dirty_tests"], 7)
+        self.assertEqual(report["summary"]["dirty_tests"], 8)
         import jsonschema
         from junitparser import JUnitXml
 
         with open(SCHEMA_FILE, encoding="utf-8") as file:
             jsonschema.validate(report, json.load(file))
         suite = next(iter(JUnitXml.fromfile(xml)))
-        self.assertEqual((suite.tests, suite.errors, suite.failures), (9, 7, 0))
+        self.assertEqual((suite.tests, suite.errors, suite.failures), (10, 8, 0))
 
         # A baseline from both shards, then the merged run of known leftovers passes.
         command = cli("baseline", "--output", project.baseline, "report-2.json", "report-3.json", cwd=project.folder)

@@ -119,6 +119,10 @@ class Triage:
             if test_id in self.baseline.tests:
                 self._baseline_ran.add(test_id)
 
+    def skipped(self, test) -> None:
+        """``test`` was skipped: its baseline entries cannot be stale."""
+        self._baseline_ran.discard(test.id())
+
     def _rule_matches(self, rule: Rule, finding: Finding) -> bool:
         if rule.kind is not None and rule.kind != finding.kind:
             return False

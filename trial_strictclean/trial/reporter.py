@@ -148,6 +148,7 @@ class StrictCleanReporter(TreeReporter):
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
         self._reports.outcomes.skip(test, reason)
+        self._reports.triage.skipped(test)
 
     def addExpectedFailure(self, test, error, todo=None):
         super().addExpectedFailure(test, error, todo)
