@@ -133,9 +133,10 @@ def records_from(data, name: str = "report") -> list[TestRecord]:
     """The test records of a parsed report; ReportError if it is not one."""
     schema = data.get("schema") if isinstance(data, dict) else None
     if schema not in READABLE:
+        found = "no \"schema\" field" if schema is None else f"schema {schema!r}"
         raise ReportError(
-            f"{name}: not a trial-strictclean report (schema {schema!r}; this version reads "
-            f"{', '.join(READABLE)})"
+            f"{name}: not a trial-strictclean report ({found}; this version reads "
+            f"{', '.join(READABLE)}: the files the json setting writes)"
         )
     tests = data.get("tests")
     if not isinstance(tests, list):
