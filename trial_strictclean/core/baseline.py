@@ -175,7 +175,7 @@ def _optional_text(entry: dict, name: str, where: str) -> str | None:
     return value
 
 
-def parse(text: str, path: str = "") -> tuple[Entry, ...]:
+def parse(text: str) -> tuple[Entry, ...]:
     """The entries of a baseline file's text; BaselineError if it is not one."""
     try:
         data = json.loads(text)
@@ -224,7 +224,7 @@ def load(path: str) -> tuple[Entry, ...]:
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise BaselineError(f"cannot be read: {getattr(error, 'strerror', None) or error}") from None
-    return parse(text, path)
+    return parse(text)
 
 
 def from_findings(found, keep=()) -> list[Entry]:
