@@ -14,6 +14,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from . import baseline as baseline_file
 from .findings import KINDS
 
 if sys.version_info >= (3, 11):
@@ -24,7 +25,8 @@ else:  # pragma: no cover - Python 3.10
 TABLE = "tool.trial_strictclean"
 ENV_PREFIX = "TRIAL_STRICTCLEAN_"
 CHOICES = ("auto", "always", "never")
-KEYS = ("json", "junit-xml", "github-annotations", "color", "ignore")
+KEYS = ("json", "junit-xml", "github-annotations", "color", "ignore", "baseline", "baseline-stale")
+STALE_CHOICES = ("report", "fail")
 RULE_KEYS = ("kind", "where", "reason")
 
 
@@ -56,6 +58,11 @@ class Config:
     github_annotations: str = "auto"
     color: str = "auto"
     ignore: tuple[Rule, ...] = field(default=())
+    # The baseline file, its entries (read and checked here), and whether
+    # its stale entries fail the run ("fail") or are only named ("report").
+    baseline: str | None = None
+    baseline_entries: tuple = field(default=())
+    baseline_stale: str = "report"
     # The pyproject.toml the settings came from, if any.
     source: str | None = None
 
@@ -98,9 +105,9 @@ def _path(key: str, value, where: str, base: str) -> str | None:
     return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
 
 
-def _choice(key: str, value, where: str) -> str:
-    if not isinstance(value, str) or value.strip().lower() not in CHOICES:
-        raise ConfigError(f"{where}: {key} = {_show(value)} must be one of {', '.join(map(repr, CHOICES))}")
+def _choice(key: str, value, where: str, choices=CHOICES) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in choices:
+        raise ConfigError(f"{where}: {key} = {_show(value)} must be one of {', '.join(map(repr, choices))}")
     return value.strip().lower()
 
 
@@ -139,6 +146,12 @@ def _apply(settings: dict, key: str, value, where: str, base: str) -> None:
         settings[key.replace("-", "_")] = _path(key, value, where, base)
     elif key in ("github-annotations", "color"):
         settings[key.replace("-", "_")] = _choice(key, value, where)
+    elif key == "baseline":
+        settings["baseline"] = _path(key, value, where, base)
+        # Kept to name it if the file turns out unusable.
+        settings["_baseline_origin"] = (value, where)
+    elif key == "baseline-stale":
+        settings["baseline_stale"] = _choice(key, value, where, STALE_CHOICES)
     else:
         settings["ignore"] = _rules(value, where)
 
@@ -195,4 +208,12 @@ def load(cwd: str, environ=os.environ) -> Config:
                 f"the variables are {', '.join(names)}"
             )
         _apply(settings, key, _env_value(key, text, name), f"environment variable {name}", cwd)
+    origin = settings.pop("_baseline_origin", None)
+    if settings.get("baseline"):
+        try:
+            settings["baseline_entries"] = baseline_file.load(settings["baseline"])
+        except baseline_file.BaselineError as error:
+            value, where = origin
+            shown = "" if value == settings["baseline"] else f" ({settings['baseline']})"
+            raise ConfigError(f"{where}: baseline = {_show(value)}{shown}: {error}") from None
     return Config(source=source, **settings)

@@ -5,6 +5,12 @@ no longer match anything (stale, like an unused ``noqa``).
 Plugged into ``Session.triage``: it sees a test's findings after the
 session cleaned them up and returns the ones that still fail the test.
 
+The baseline (core/baseline.py) is applied last, when the verdict is
+delivered (``with_baseline``): a known finding is kept for the reports,
+marked ``baseline``, and recorded here like an ignored one, so that it
+reaches the main process under ``-j`` the same way; it fails its test only
+together with a new finding.
+
 Under ``trial -j`` each worker triages the tests it runs and sends what it
 ignored to the main process, which counts it with ``merge`` exactly as if
 it had triaged the test itself (distributed.py).
@@ -14,9 +20,10 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 
+from .baseline import Baseline, Entry
 from .config import Rule
 from .findings import Finding, Site
 from .markers import Marker, markers_of
@@ -90,9 +97,13 @@ def where_keys(site: Site, module: str) -> tuple[str, ...]:
 class Triage:
     """Applies the configured rules and the tests' markers; keeps count."""
 
-    def __init__(self, rules: tuple[Rule, ...], root: str) -> None:
+    def __init__(self, rules: tuple[Rule, ...], root: str, baseline: Baseline | None = None) -> None:
         self.rules = tuple(rules)
         self.root = root
+        self.baseline = baseline if baseline is not None else Baseline()
+        # Tests of the baseline that ran: only their entries can be stale.
+        self._baseline_ran: set[str] = set()
+        # Ignored findings, and known ones (``finding.baseline``), in order.
         self.ignored: list[Ignored] = []
         self._rule_hits = [0] * len(self.rules)
         # Every marker of every test that ran, and how often it matched.
@@ -103,6 +114,14 @@ class Triage:
         """Note the markers of a test that runs, so unused ones are stale."""
         for marker in markers_of(test):
             self._marker_hits.setdefault(marker, 0)
+        if self.baseline:
+            test_id = test.id()
+            if test_id in self.baseline.tests:
+                self._baseline_ran.add(test_id)
+
+    def skipped(self, test) -> None:
+        """``test`` was skipped: its baseline entries cannot be stale."""
+        self._baseline_ran.discard(test.id())
 
     def _rule_matches(self, rule: Rule, finding: Finding) -> bool:
         if rule.kind is not None and rule.kind != finding.kind:
@@ -139,6 +158,33 @@ class Triage:
                 self.ignored.append(accepted)
         return keep
 
+    def with_baseline(self, report):
+        """
+        ``report`` (a runner's ``Session.report``), with known findings
+        marked and recorded: a test whose findings are all known is not
+        reported (it passes); otherwise its new findings come first.
+        """
+        if not self.baseline:
+            return report
+
+        def deliver(test, result, findings):
+            test_id = test.id()
+            new, known = [], []
+            for finding in findings:
+                if self.baseline.hit(test_id, finding):
+                    known.append(replace(finding, baseline=True))
+                else:
+                    new.append(finding)
+            self.ignored += [Ignored(test_id, finding, self._baseline_by()) for finding in known]
+            if not new:
+                return False
+            return report(test, result, new + known)
+
+        return deliver
+
+    def _baseline_by(self) -> str:
+        return f"the baseline {self.baseline.source}"
+
     def take_ignored(self) -> list[Ignored]:
         """What was ignored since the last call, forgotten here (a -j worker)."""
         taken, self.ignored = self.ignored, []
@@ -153,6 +199,12 @@ class Triage:
                 self._rule_hits[rule] += 1
             elif item.marker is not None:
                 self._marker_hits[item.marker] = self._marker_hits.get(item.marker, 0) + 1
+            elif item.finding.baseline:
+                self.baseline.hit(item.test_id, item.finding)
+
+    def stale_baseline(self) -> list[Entry]:
+        """Baseline entries whose test ran and matched nothing: fixed."""
+        return self.baseline.stale(self._baseline_ran)
 
     def stale(self) -> list[str]:
         """Rules and markers that matched nothing in this run."""

@@ -46,6 +46,11 @@ class TestRecord:
     file: str | None = None
     line: int | None = None
 
+    @property
+    def dirty(self) -> bool:
+        """Whether the test left a leftover the baseline does not know."""
+        return any(not f.baseline for f in self.findings)
+
 
 def _display(path: str, root: str) -> str:
     root = os.path.join(root, "")
@@ -143,6 +148,8 @@ class Outcomes:
         self._duration: dict[str, float] = {}
         self._flags: dict[str, tuple[str, ...]] = {}
         self._findings: dict[str, tuple[Finding, ...]] = {}
+        # Known findings (the baseline's), which do not make a test dirty.
+        self._known: dict[str, tuple[Finding, ...]] = {}
         self._problems: dict[str, tuple[Problem, ...]] = {}
 
     def _id(self, test) -> str:
@@ -221,7 +228,15 @@ class Outcomes:
 
     def dirty(self, test, findings) -> None:
         test_id = self._id(test)
-        self._findings[test_id] = self._findings.get(test_id, ()) + tuple(findings)
+        # Known ones also arrive through ``known``, for every test: once.
+        new = tuple(f for f in findings if not f.baseline)
+        self._findings[test_id] = self._findings.get(test_id, ()) + new
+
+    def known(self, test, findings) -> None:
+        """Findings of ``test`` the baseline accepted: listed, not failing."""
+        if findings:
+            test_id = self._id(test)
+            self._known[test_id] = self._known.get(test_id, ()) + tuple(findings)
 
     def records(self) -> list[TestRecord]:
         records = []
@@ -233,7 +248,7 @@ class Outcomes:
                     test_id,
                     _outcome(flags, bool(findings)),
                     self._duration.get(test_id, 0.0),
-                    findings,
+                    findings + self._known.get(test_id, ()),
                     self._problems.get(test_id, ()),
                     file,
                     line,

@@ -2,8 +2,8 @@
 One way to build the session that judges tests, for every process of a run:
 the single process of a plain ``trial`` run, and each worker of ``trial -j``.
 
-Whatever decides a verdict (ignore rules, ``@ignore_leftovers`` markers, and
-the baseline when it lands) is set up here and nowhere else, so a test gets
+Whatever decides a verdict (ignore rules, ``@ignore_leftovers`` markers, the
+baseline) is set up here and nowhere else, so a test gets
 the same verdict whichever process runs it.  What only reports (outcomes,
 the summary, the JSON and JUnit files) stays in the main process, which
 counts a worker's ignored findings with ``Triage.merge``.
@@ -12,6 +12,7 @@ counts a worker's ignored findings with ``Triage.merge``.
 from __future__ import annotations
 
 from . import config
+from .baseline import Baseline
 from .ignore import Triage
 from .session import Session
 
@@ -22,8 +23,11 @@ def new_session(root: str, settings: config.Config, warn, report) -> Session:
     runner's way to deliver a verdict (``Session.report``).
     """
     session = Session(root, warn=warn)
-    session.triage = Triage(settings.ignore, root)
-    session.report = report
+    triage = Triage(settings.ignore, root, Baseline(settings.baseline_entries, settings.baseline or ""))
+    session.triage = triage
+    # Known findings (the baseline) are decided as the verdict is delivered,
+    # after the session said what became of each leftover.
+    session.report = triage.with_baseline(report)
     return session
 
 

@@ -3,8 +3,12 @@ The JSON report, schema ``trial-strictclean/2``: every test of the run once,
 with its outcome and the leftovers it was failed for.
 
 The schema ships as ``trial_strictclean/schema/trial-strictclean-2.json``;
-a field is only ever added to it under a new schema name (/2 added
-``after``; the /1 schema ships beside it for older reports).
+a required field is only ever added to it under a new schema name (/2
+added ``after``; the /1 schema ships beside it for older reports); the
+optional ``baseline`` flag of a finding was added to /2 in place.
+
+``read_report`` turns a report back into test records, for the command
+line (``trial-strictclean merge`` and ``baseline``).
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ import os
 from collections import Counter
 
 from ..core.findings import Finding, Site
-from ..core.outcomes import OUTCOMES, TestRecord
+from ..core.outcomes import OUTCOMES, Problem, TestRecord
 
 SCHEMA = "trial-strictclean/2"
+# The schemas read_report reads: /1 lacks only ``after``.
+READABLE = ("trial-strictclean/1", SCHEMA)
 SCHEMA_FILE = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schema", "trial-strictclean-2.json"
 )
@@ -29,7 +35,7 @@ def _site(site: Site | None) -> dict | None:
 
 
 def finding_dict(finding: Finding) -> dict:
-    return {
+    data = {
         "kind": finding.kind,
         "side": finding.side,
         "state": finding.state,
@@ -41,11 +47,15 @@ def finding_dict(finding: Finding) -> dict:
         "message": finding.message,
         "after": finding.after,
     }
+    if finding.baseline:
+        # Optional: present only on a known leftover, which fails no test.
+        data["baseline"] = True
+    return data
 
 
 def report(records: list[TestRecord]) -> dict:
     """The whole report as plain data."""
-    kinds = Counter(f.kind for record in records for f in record.findings)
+    kinds = Counter(f.kind for record in records for f in record.findings if not f.baseline)
     outcomes = dict.fromkeys(OUTCOMES, 0)
     outcomes.update(Counter(record.outcome for record in records))
     return {
@@ -61,7 +71,7 @@ def report(records: list[TestRecord]) -> dict:
         ],
         "summary": {
             "tests": len(records),
-            "dirty_tests": sum(1 for record in records if record.findings),
+            "dirty_tests": sum(1 for record in records if record.dirty),
             "findings_by_kind": dict(sorted(kinds.items())),
             "outcomes": outcomes,
         },
@@ -70,3 +80,96 @@ def report(records: list[TestRecord]) -> dict:
 
 def render(records: list[TestRecord]) -> str:
     return json.dumps(report(records), indent=2, ensure_ascii=False) + "\n"
+
+
+class ReportError(Exception):
+    """A file that is not a readable report; its text says why."""
+
+
+def _read_site(data, where: str) -> Site | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("file"), str) or not isinstance(data.get("line"), int):
+        raise ReportError(f"{where} = {data!r} is not a site (file, line, function, code)")
+    return Site(data["file"], data["line"], str(data.get("function") or ""), data.get("code"))
+
+
+def _read_finding(data, where: str) -> Finding:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+        raise ReportError(f"{where} is not a finding (an object with a kind)")
+    return Finding(
+        kind=data["kind"],
+        resource=str(data.get("resource") or ""),
+        state=str(data.get("state") or ""),
+        message=str(data.get("message") or ""),
+        side=data.get("side"),
+        created=_read_site(data.get("created"), f"{where}.created"),
+        closed=_read_site(data.get("closed"), f"{where}.closed"),
+        wait_for=data.get("wait_for"),
+        fix=data.get("fix"),
+        after=data.get("after"),
+        baseline=data.get("baseline") is True,
+    )
+
+
+# A report keeps outcomes, not tracebacks: what JUnit shows for each.
+_PROBLEMS = {
+    "failed": ("failure", "trial.failure"),
+    "error": ("error", "trial.error"),
+    "skipped": ("skipped", "unittest.case.SkipTest"),
+    "expected-failure": ("expected-failure", "trial.todo"),
+}
+
+
+def _problems(outcome: str, dirty: bool) -> tuple[Problem, ...]:
+    if outcome not in _PROBLEMS or (outcome == "error" and dirty):
+        return ()
+    flavor, kind = _PROBLEMS[outcome]
+    text = f"{outcome} (the report keeps outcomes only; the shard's own output has the details)"
+    return (Problem(flavor, kind, text, text),)
+
+
+def records_from(data, name: str = "report") -> list[TestRecord]:
+    """The test records of a parsed report; ReportError if it is not one."""
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if schema not in READABLE:
+        found = "no \"schema\" field" if schema is None else f"schema {schema!r}"
+        raise ReportError(
+            f"{name}: not a trial-strictclean report ({found}; this version reads "
+            f"{', '.join(READABLE)}: the files the json setting writes)"
+        )
+    tests = data.get("tests")
+    if not isinstance(tests, list):
+        raise ReportError(f"{name}: tests = {tests!r} must be a list")
+    records = []
+    for index, test in enumerate(tests):
+        where = f"{name}: tests[{index}]"
+        if not isinstance(test, dict) or not isinstance(test.get("id"), str):
+            raise ReportError(f"{where} is not a test (an object with an id)")
+        outcome = test.get("outcome")
+        if outcome not in OUTCOMES:
+            raise ReportError(f"{where}: outcome = {outcome!r} must be one of {', '.join(OUTCOMES)}")
+        duration = test.get("duration", 0.0)
+        if not isinstance(duration, (int, float)) or isinstance(duration, bool):
+            raise ReportError(f"{where}: duration = {duration!r} must be a number")
+        found = test.get("findings", [])
+        if not isinstance(found, list):
+            raise ReportError(f"{where}: findings = {found!r} must be a list")
+        findings = tuple(_read_finding(f, f"{where}.findings[{i}]") for i, f in enumerate(found))
+        dirty = any(not f.baseline for f in findings)
+        records.append(TestRecord(test["id"], outcome, float(duration), findings, _problems(outcome, dirty)))
+    return records
+
+
+def read_report(path: str) -> list[TestRecord]:
+    """The test records of the report file at ``path``; ReportError if unusable."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except FileNotFoundError:
+        raise ReportError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ReportError(f"{path}: cannot be read: {getattr(error, 'strerror', None) or error}") from None
+    except ValueError as error:
+        raise ReportError(f"{path}: not valid JSON: {error}") from None
+    return records_from(data, path)

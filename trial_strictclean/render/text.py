@@ -37,12 +37,17 @@ class _Painter:
 
 def headline(findings: list[Finding]) -> str:
     """One line naming what a test left, by kind."""
+    # Known ones (the baseline's) are listed, but are not what fails it.
+    new = [f for f in findings if not f.baseline]
+    known = len(findings) - len(new) if new else 0
+    findings = new or findings
     counts = Counter(f"{f.kind} ({f.side})" if f.side else f.kind for f in findings)
     parts = [f"{n} x {k}" if n > 1 else k for k, n in counts.items()]
     noun = "leftover" if len(findings) == 1 else "leftovers"
+    also = f" ({known} more kept by the baseline)" if known else ""
     return (
         f"This test left the reactor dirty ({len(findings)} {noun}: "
-        f"{', '.join(parts)}); it must wait for or close each one before it ends."
+        f"{', '.join(parts)}); it must wait for or close each one before it ends.{also}"
     )
 
 
@@ -96,6 +101,8 @@ def render_finding(finding: Finding, number: int, root: str = "", color: bool = 
         body.append(f"{_label(paint, 'fix')}{paint('fix', finding.fix)}")
     if finding.after:
         body.append(f"{_label(paint, 'after')}{finding.after}")
+    if finding.baseline:
+        body.append(f"{_label(paint, 'baseline')}known: kept by the baseline, so it does not fail the test")
     lines += [_INDENT + line for line in body]
     return "\n".join(lines)
 

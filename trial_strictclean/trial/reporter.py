@@ -96,6 +96,9 @@ class StrictCleanReporter(TreeReporter):
         self._delivery = Delivery(ROOT)
         self._session = new_session(ROOT, settings, self._warn, self._delivery)
         self._reports = Reports(settings, ROOT, warn=self._warn, triage=self._session.triage)
+        self._fail_stale = settings.baseline_stale == "fail"
+        # How much of the triage's list of accepted findings was recorded.
+        self._accounted = 0
         glue.activate(self._session)
 
     def _warn(self, text: str) -> None:
@@ -137,8 +140,23 @@ class StrictCleanReporter(TreeReporter):
                 duration = worker.duration
                 for text in worker.notes:
                     self._warn(text)
+        self._record_known(test)
         self._reports.outcomes.stop(test, duration)
         self._reports.test_done()
+
+    def _record_known(self, test) -> None:
+        """Put the test's findings the baseline knows into its record."""
+        ignored = self._reports.triage.ignored
+        fresh, self._accounted = ignored[self._accounted :], len(ignored)
+        test_id = test.id()
+        self._reports.outcomes.known(test, [i.finding for i in fresh if i.finding.baseline and i.test_id == test_id])
+
+    def wasSuccessful(self):
+        # With baseline-stale = "fail", an entry that can be deleted fails
+        # the run (Trial's exit status and its PASSED/FAILED line).
+        if self._fail_stale and self._reports.triage.stale_baseline():
+            return False
+        return super().wasSuccessful()
 
     def addSuccess(self, test):
         super().addSuccess(test)
@@ -151,6 +169,7 @@ class StrictCleanReporter(TreeReporter):
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
         self._record(self._reports.outcomes.skip, test, reason)
+        self._record(self._reports.triage.skipped, test)
 
     def addExpectedFailure(self, test, error, todo=None):
         super().addExpectedFailure(test, error, todo)
@@ -186,7 +205,14 @@ class StrictCleanReporter(TreeReporter):
         # The end of our text comes just before Trial's PASSED/FAILED line.
         reports = self._reports
         written = reports.finish()
-        text = render_summary(reports.outcomes.records(), reports.triage.ignored, reports.triage.stale(), written)
+        text = render_summary(
+            reports.outcomes.records(),
+            reports.triage.ignored,
+            reports.triage.stale(),
+            written,
+            stale_baseline=reports.triage.stale_baseline(),
+            stale_fails=self._fail_stale,
+        )
         if text:
             self._write("%s\n", text)
         super()._printSummary()
