@@ -38,6 +38,18 @@ def _generators_in(func, args, kw) -> list:
     return [x for x in held if inspect.isgenerator(x) or inspect.iscoroutine(x)]
 
 
+def callbacks_of(deferred) -> list:
+    """
+    A Deferred's callback chain, without the DeprecationWarning that
+    ``Deferred.callbacks`` gives from Twisted 25.5 on (a test that counts
+    its warnings would fail because of us).
+    """
+    chain = getattr(deferred, "_callbacks", None)
+    if chain is None:
+        chain = getattr(deferred, "__dict__", {}).get("callbacks", ())
+    return chain
+
+
 def _cells(func) -> list:
     values = []
     for cell in getattr(func, "__closure__", None) or ():
@@ -64,7 +76,7 @@ def _status_of(deferred):
 def _callback_names(deferred) -> list[str]:
     """The user's callbacks on ``deferred`` (Twisted's and Trial's left out)."""
     names = []
-    for pair in getattr(deferred, "callbacks", ()):
+    for pair in callbacks_of(deferred):
         func = pair[0][0] if pair and pair[0] else None
         code = getattr(func, "__code__", None)
         if code is None or provenance.is_library(code.co_filename):
@@ -116,7 +128,7 @@ def describe(deferred, root: str = "") -> Suspension:
             # The generator that resumes when ``awaited`` fires is among
             # its callbacks; a coroutine it awaits in turn hangs below it.
             outer = []
-            for pair in getattr(awaited, "callbacks", ()):
+            for pair in callbacks_of(awaited):
                 for func, args, kw in pair[:1]:
                     outer += _generators_in(func, args, kw)
             found = []

@@ -203,7 +203,9 @@ def _timeout_call(d):
     """Trial's pending onTimeout call for ``d``, found among d's callbacks."""
     from twisted.internet.base import DelayedCall
 
-    for pair in getattr(d, "callbacks", ()):
+    from ..core.suspension import callbacks_of
+
+    for pair in callbacks_of(d):
         func = pair[0][0] if pair and pair[0] else None
         for cell in getattr(func, "__closure__", None) or ():
             try:
