@@ -1,0 +1,373 @@
+"""
+When a pytest test is done and where its verdict goes.
+
+- A test is watched from the start of its setup to the end of its teardown
+  (its function-scoped fixtures finalized), and judged then, before anything
+  runs the reactor again; a dirty test gets an error in its teardown phase
+  whose text is the block Trial users read (``render.text``).
+- What a fixture with a wider scope (class, module, package, session)
+  creates while it is set up or finalized belongs to it, never to the test
+  that happened to request it first; it is judged when it is finalized, and
+  what it still holds then is reported at the teardown of the test during
+  which pytest finalized it (where pytest reports its errors too).
+- Nothing is spun, cancelled or removed after a test: pytest-twisted leaves
+  the reactor alone between tests, and so do we (docs/pytest.rst).
+- Under pytest-xdist each worker judges its tests; the findings travel with
+  the teardown report, and the process that writes reports (the controller,
+  or the only process) keeps the records, the summary and the JSON file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from ..core import capture, config as settings_module
+from ..core.findings import Finding
+from ..core.ignore import Ignored
+from ..core.inspection import Leftovers, Window, merge, still_held
+from ..core.markers import ATTRIBUTE
+from ..core.session_factory import new_session
+from ..render.report_files import Reports, check_writable
+from ..render.summary import render_summary
+from ..render.text import render
+
+LEFT_ALONE = (
+    "left in the reactor, as pytest-twisted leaves it: it runs or stays "
+    "pending when a later test runs the reactor"
+)
+_WIDER = ("class", "module", "package", "session")
+
+
+class DirtyReactor(Exception):
+    """A test (or a fixture finalized during its teardown) left the reactor dirty."""
+
+    def __init__(self, findings, text: str) -> None:
+        super().__init__(text)
+        self.findings = tuple(findings)
+
+
+DirtyReactor.__module__ = "trial_strictclean.pytest"
+
+
+class _Test:
+    """A pytest test (or fixture) as the core sees it: an id and a function."""
+
+    _testMethodName = "function"
+
+    def __init__(self, nodeid: str, function) -> None:
+        self.nodeid = nodeid
+        self.function = function
+
+    def id(self) -> str:
+        return self.nodeid
+
+
+_classes: dict = {}
+
+
+def _test_of(item) -> _Test:
+    cls = getattr(item, "cls", None)
+    kind = _Test
+    if cls is not None:
+        # Class-level @ignore_leftovers: the core reads markers from the
+        # test's class hierarchy, so give it a class that carries them.
+        kind = _classes.get(cls)
+        if kind is None:
+            markers = tuple(m for c in cls.__mro__ for m in c.__dict__.get(ATTRIBUTE, ()))
+            kind = _classes[cls] = type("PytestTest", (_Test,), {ATTRIBUTE: markers})
+    return kind(item.nodeid, getattr(item, "obj", None))
+
+
+class _Owner:
+    """A fixture with a wider scope and what it created."""
+
+    def __init__(self, fixturedef) -> None:
+        self.fixturedef = fixturedef
+        self.objects = Leftovers()
+        self.window = None
+        func = fixturedef.func
+        code = getattr(func, "__code__", None)
+        where = f" ({_relative(code.co_filename)}:{code.co_firstlineno})" if code else ""
+        self.name = f"fixture '{fixturedef.argname}' ({fixturedef.scope} scope){where}"
+        base = fixturedef.baseid or ""
+        self.test = _Test(f"{base}::{fixturedef.argname}" if base else fixturedef.argname, func)
+
+
+def _relative(path: str) -> str:
+    root = os.path.join(os.getcwd(), "")
+    return path[len(root) :] if path.startswith(root) else path
+
+
+class StrictClean:
+    """The registered plugin object of a ``pytest --strictclean`` run."""
+
+    def __init__(self, config, shared: str) -> None:
+        self.config = config
+        self.root = str(config.invocation_params.dir)
+        self.shared = shared
+        try:
+            settings = settings_module.load(self.root)
+            check_writable(settings)
+        except settings_module.ConfigError as error:
+            raise pytest.UsageError(f"trial-strictclean: configuration error: {error}") from None
+        self.settings = settings
+        # Creation sites for what test modules create while being imported.
+        capture.install()
+        self.is_worker = hasattr(config, "workerinput")
+        self._findings: list = []
+        self.session = new_session(self.root, settings, self._warn, self._report)
+        self.session.left_alone = LEFT_ALONE
+        if shared == "practical":
+            self.session.assign = self._assign
+        # Reports are kept where the results arrive: not in an xdist worker.
+        self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
+        self._test = None
+        self._owners: dict = {}
+        # Server ends counted against their fixture (practical reading).
+        self.shared_ends: dict[str, list[str]] = {}
+        self._notes: list[str] = []
+
+    # -- the core's callables ---------------------------------------------
+
+    def _warn(self, text: str) -> None:
+        self._notes.append(text)
+        sys.stderr.write(f"\ntrial-strictclean: {text}\n")
+
+    def _report(self, test, result, findings) -> bool:
+        result.extend(findings)
+        return True
+
+    def _assign(self, test, left: Leftovers) -> Leftovers:
+        """Practical reading: server ends of fixture-owned ports are theirs."""
+        ports = {}
+        for owner in self._owners.values():
+            for reader in owner.objects.readers:
+                ports[id(reader)] = owner
+        if not ports:
+            return left
+        mine = Leftovers(left.calls, [], [], left.processes, left.threads)
+        for group in ("readers", "writers"):
+            for obj in getattr(left, group):
+                owner = ports.get(id(getattr(obj, "server", None)))
+                if owner is None:
+                    getattr(mine, group).append(obj)
+                else:
+                    tests = self.shared_ends.setdefault(owner.name, [])
+                    if test.id() not in tests:
+                        tests.append(test.id())
+        return mine
+
+    # -- when a test is done ----------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item):
+        self._test = _test_of(item)
+        self.session.start(self._test)
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        test = self._test
+        try:
+            outcome = yield
+        except BaseException:
+            self._judge(item, test)
+            raise
+        finally:
+            self._test = None
+        findings = self._judge(item, test)
+        if findings:
+            raise DirtyReactor(findings, render(findings, self.root))
+        return outcome
+
+    def _judge(self, item, test) -> list:
+        owned, self._findings = self._findings, []
+        found = []
+        if test is not None:
+            self.session.judge(test, found)
+            self.session.stop(test)
+        # Fixtures finalized during this teardown: after the test's own.
+        found += owned
+        item.stash[_FINDINGS] = found
+        item.stash[_IGNORED] = self.session.triage.take_ignored()
+        return found
+
+    # -- fixtures with a wider scope ----------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if fixturedef.scope not in _WIDER or self._test is None:
+            return (yield)
+        from twisted.internet import reactor
+
+        owner = _Owner(fixturedef)
+        window = Window(reactor)
+        # Finalizers run last-in first-out: this one runs after the
+        # fixture's own teardown...
+        fixturedef.addfinalizer(lambda: self._finalized(owner))
+        try:
+            return (yield)
+        finally:
+            self._take(owner, window)
+            self._owners[id(fixturedef)] = owner
+            # ... and this one before it.
+            fixturedef.addfinalizer(lambda: self._finalizing(owner))
+
+    def _take(self, owner: _Owner, window: Window) -> None:
+        from twisted.internet import reactor
+
+        created = window.created(reactor)
+        owner.objects = merge(owner.objects, created)
+        self.session.disown(created)
+
+    def _finalizing(self, owner: _Owner) -> None:
+        from twisted.internet import reactor
+
+        owner.window = Window(reactor)
+
+    def _finalized(self, owner: _Owner) -> None:
+        from twisted.internet import reactor
+
+        self._owners.pop(id(owner.fixturedef), None)
+        if owner.window is not None:
+            self._take(owner, owner.window)
+        left = still_held(reactor, owner.objects)
+        owner.objects = Leftovers()
+        if not left:
+            return
+        found: list = []
+        self.session.judge_left(owner.test, found, left)
+        prefix = f"Owned by {owner.name}, judged when it was finalized: "
+        found = [_owned(f, prefix) for f in found]
+        if self._test is None:
+            self._warn(f"{owner.name} left the reactor dirty after the last test:\n{render(found, self.root)}")
+        else:
+            self._findings.extend(found)
+
+    # -- results, wherever they arrive --------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        if call.when == "teardown":
+            findings = item.stash.get(_FINDINGS, [])
+            ignored = item.stash.get(_IGNORED, [])
+            if findings:
+                report.strictclean = [f.to_dict() for f in findings]
+                if not (call.excinfo is not None and isinstance(call.excinfo.value, DirtyReactor)):
+                    report.sections.append(("trial-strictclean", render(findings, self.root)))
+                else:
+                    report.longrepr = render(findings, self.root).rstrip("\n")
+            if ignored:
+                report.strictclean_ignored = [i.to_dict() for i in ignored]
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_to_serializable(self, config, report):
+        data = yield
+        if data is not None:
+            for name in ("strictclean", "strictclean_ignored"):
+                if hasattr(report, name):
+                    data[name] = getattr(report, name)
+        return data
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_from_serializable(self, config, data):
+        report = yield
+        if report is not None:
+            for name in ("strictclean", "strictclean_ignored"):
+                if name in data:
+                    setattr(report, name, data[name])
+        return report
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if self.reports is None:
+            return
+        outcomes = self.reports.outcomes
+        test = _Reported(report)
+        when = report.when
+        if when == "setup":
+            outcomes.start(test)
+        wasxfail = hasattr(report, "wasxfail")
+        if report.skipped:
+            if wasxfail:
+                outcomes.expected_failure(test, report.wasxfail or "xfail")
+            elif when != "teardown":
+                outcomes.skip(test, _skip_reason(report))
+        elif report.failed:
+            findings = [Finding.from_dict(d) for d in getattr(report, "strictclean", ())]
+            if findings:
+                outcomes.dirty(test, findings)
+            if not (findings and when == "teardown" and report.longreprtext.startswith("This test left")):
+                flavor = "failure" if when == "call" else "error"
+                outcomes.failure(test, report.longreprtext or "failed", flavor)
+        elif when == "call":
+            if wasxfail:
+                outcomes.unexpected_success(test)
+            else:
+                outcomes.success(test)
+        ignored = getattr(report, "strictclean_ignored", ())
+        if ignored:
+            self.reports.triage.merge([Ignored.from_dict(d) for d in ignored])
+        if when == "teardown":
+            outcomes.stop(test)
+            self.reports.test_done()
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.reports is None:
+            return
+        reports = self.reports
+        written = reports.finish()
+        records = reports.outcomes.records()
+        text = render_summary(records, reports.triage.ignored, reports.triage.stale(), written)
+        text = text.replace("trial-strictclean summary", "trial-strictclean summary (pytest)", 1) if text else text
+        lines = []
+        if self.shared_ends:
+            lines.append("")
+            lines.append("trial-strictclean: server ends left open, counted against their fixture (--strictclean-shared=practical)")
+            for owner, tests in self.shared_ends.items():
+                lines.append(f"  {owner}: {len(tests)} tests left a server end unclosed: {', '.join(tests[:5])}{' ...' if len(tests) > 5 else ''}")
+        if text or lines:
+            terminalreporter.write_sep("=", "trial-strictclean")
+            for line in (text.strip("\n") + "\n" + "\n".join(lines)).strip("\n").splitlines():
+                terminalreporter.write_line(line)
+
+    def pytest_sessionfinish(self, session) -> None:
+        if self.reports is not None:
+            self.reports.finish()
+
+
+def _owned(finding: Finding, prefix: str) -> Finding:
+    from dataclasses import replace
+
+    return replace(
+        finding,
+        message=prefix + finding.message,
+        detail=prefix + (finding.detail or finding.message),
+    )
+
+
+class _Reported:
+    """A test as its reports name it (in the controller there is no item)."""
+
+    _testMethodName = ""
+
+    def __init__(self, report) -> None:
+        self.nodeid = report.nodeid
+
+    def id(self) -> str:
+        return self.nodeid
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+_FINDINGS = pytest.StashKey[list]()
+_IGNORED = pytest.StashKey[list]()
