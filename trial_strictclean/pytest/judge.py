@@ -91,7 +91,7 @@ class _Owner:
         func = fixturedef.func
         code = getattr(func, "__code__", None)
         where = f" ({_relative(code.co_filename)}:{code.co_firstlineno})" if code else ""
-        self.name = f"fixture '{fixturedef.argname}' ({fixturedef.scope} scope){where}"
+        self.name = f"fixture '{fixturedef.argname}' ({fixturedef.scope} scope{where.replace(' (', ', ').rstrip(')')})"
         base = fixturedef.baseid or ""
         self.test = _Test(f"{base}::{fixturedef.argname}" if base else fixturedef.argname, func)
 
@@ -118,10 +118,16 @@ class StrictClean:
         capture.install()
         self.is_worker = hasattr(config, "workerinput")
         self._findings: list = []
+        # (fixture, findings) of fixtures finalized during this teardown.
+        self._owned: list = []
         self.session = new_session(self.root, settings, self._warn, self._report)
         self.session.left_alone = LEFT_ALONE
-        if shared == "practical":
-            self.session.assign = self._assign
+        self.session.assign = self._assign
+        # Owners finalized during the teardown being judged: their ports
+        # still own the server ends that test left.
+        self._finished: list = []
+        # Fixtures whose server ends the test being judged left open.
+        self._shared_now: list[str] = []
         # Reports are kept where the results arrive: not in an xdist worker.
         self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
         self._test = None
@@ -137,13 +143,21 @@ class StrictClean:
         sys.stderr.write(f"\ntrial-strictclean: {text}\n")
 
     def _report(self, test, result, findings) -> bool:
+        if self._shared_now and isinstance(test, _Test) and not test.nodeid.endswith(tuple(self._owner_ids())):
+            findings = [_shared(f, self._shared_now) for f in findings]
         result.extend(findings)
         return True
 
+    def _owner_ids(self) -> list:
+        return ["::" + name.split("'")[1] for name in self._shared_now]
+
     def _assign(self, test, left: Leftovers) -> Leftovers:
-        """Practical reading: server ends of fixture-owned ports are theirs."""
+        """
+        Notes which server ends the test left on ports owned by a wider
+        fixture; under the practical reading they are the fixture's.
+        """
         ports = {}
-        for owner in self._owners.values():
+        for owner in list(self._owners.values()) + self._finished:
             for reader in owner.objects.readers:
                 ports[id(reader)] = owner
         if not ports:
@@ -152,12 +166,10 @@ class StrictClean:
         for group in ("readers", "writers"):
             for obj in getattr(left, group):
                 owner = ports.get(id(getattr(obj, "server", None)))
-                if owner is None:
+                if owner is not None and owner.name not in self._shared_now:
+                    self._shared_now.append(owner.name)
+                if owner is None or self.shared == "strict":
                     getattr(mine, group).append(obj)
-                else:
-                    tests = self.shared_ends.setdefault(owner.name, [])
-                    if test.id() not in tests:
-                        tests.append(test.id())
         return mine
 
     # -- when a test is done ----------------------------------------------
@@ -180,20 +192,21 @@ class StrictClean:
             self._test = None
         findings = self._judge(item, test)
         if findings:
-            raise DirtyReactor(findings, render(findings, self.root))
+            raise DirtyReactor(findings, item.stash[_TEXT])
         return outcome
 
     def _judge(self, item, test) -> list:
-        owned, self._findings = self._findings, []
+        owned, self._owned = self._owned, []
         found = []
         if test is not None:
             self.session.judge(test, found)
             self.session.stop(test)
-        # Fixtures finalized during this teardown: after the test's own.
-        found += owned
-        item.stash[_FINDINGS] = found
+        item.stash[_FINDINGS] = found + [f for _, group in owned for f in group]
+        item.stash[_TEXT] = _text(found, owned, self.root)
         item.stash[_IGNORED] = self.session.triage.take_ignored()
-        return found
+        item.stash[_SHARED] = self._shared_now
+        self._shared_now, self._finished = [], []
+        return item.stash[_FINDINGS]
 
     # -- fixtures with a wider scope ----------------------------------------
 
@@ -232,6 +245,7 @@ class StrictClean:
         from twisted.internet import reactor
 
         self._owners.pop(id(owner.fixturedef), None)
+        self._finished.append(owner)
         if owner.window is not None:
             self._take(owner, owner.window)
         left = still_held(reactor, owner.objects)
@@ -240,12 +254,14 @@ class StrictClean:
             return
         found: list = []
         self.session.judge_left(owner.test, found, left)
+        if not found:
+            return
         prefix = f"Owned by {owner.name}, judged when it was finalized: "
         found = [_owned(f, prefix) for f in found]
         if self._test is None:
-            self._warn(f"{owner.name} left the reactor dirty after the last test:\n{render(found, self.root)}")
+            self._warn(f"{owner.name} left the reactor dirty after the last test:\n{_text([], [(owner.name, found)], self.root)}")
         else:
-            self._findings.extend(found)
+            self._owned.append((owner.name, found))
 
     # -- results, wherever they arrive --------------------------------------
 
@@ -258,18 +274,21 @@ class StrictClean:
             if findings:
                 report.strictclean = [f.to_dict() for f in findings]
                 if not (call.excinfo is not None and isinstance(call.excinfo.value, DirtyReactor)):
-                    report.sections.append(("trial-strictclean", render(findings, self.root)))
+                    report.sections.append(("trial-strictclean", item.stash[_TEXT]))
                 else:
-                    report.longrepr = render(findings, self.root).rstrip("\n")
+                    report.longrepr = item.stash[_TEXT].rstrip("\n")
             if ignored:
                 report.strictclean_ignored = [i.to_dict() for i in ignored]
+            shared = item.stash.get(_SHARED, [])
+            if shared:
+                report.strictclean_shared = list(shared)
         return report
 
     @pytest.hookimpl(wrapper=True)
     def pytest_report_to_serializable(self, config, report):
         data = yield
         if data is not None:
-            for name in ("strictclean", "strictclean_ignored"):
+            for name in ("strictclean", "strictclean_ignored", "strictclean_shared"):
                 if hasattr(report, name):
                     data[name] = getattr(report, name)
         return data
@@ -278,7 +297,7 @@ class StrictClean:
     def pytest_report_from_serializable(self, config, data):
         report = yield
         if report is not None:
-            for name in ("strictclean", "strictclean_ignored"):
+            for name in ("strictclean", "strictclean_ignored", "strictclean_shared"):
                 if name in data:
                     setattr(report, name, data[name])
         return report
@@ -301,7 +320,7 @@ class StrictClean:
             findings = [Finding.from_dict(d) for d in getattr(report, "strictclean", ())]
             if findings:
                 outcomes.dirty(test, findings)
-            if not (findings and when == "teardown" and report.longreprtext.startswith("This test left")):
+            if not (findings and when == "teardown" and _ours(report.longreprtext)):
                 flavor = "failure" if when == "call" else "error"
                 outcomes.failure(test, report.longreprtext or "failed", flavor)
         elif when == "call":
@@ -312,6 +331,10 @@ class StrictClean:
         ignored = getattr(report, "strictclean_ignored", ())
         if ignored:
             self.reports.triage.merge([Ignored.from_dict(d) for d in ignored])
+        for owner in getattr(report, "strictclean_shared", ()):
+            tests = self.shared_ends.setdefault(owner, [])
+            if report.nodeid not in tests:
+                tests.append(report.nodeid)
         if when == "teardown":
             outcomes.stop(test)
             self.reports.test_done()
@@ -327,9 +350,16 @@ class StrictClean:
         lines = []
         if self.shared_ends:
             lines.append("")
-            lines.append("trial-strictclean: server ends left open, counted against their fixture (--strictclean-shared=practical)")
+            how = (
+                "errors at their teardown (--strictclean-shared=strict)"
+                if self.shared == "strict"
+                else "not failed: counted against the fixture (--strictclean-shared=practical)"
+            )
+            lines.append(f"server ends of a shared server left open by tests, {how}:")
             for owner, tests in self.shared_ends.items():
-                lines.append(f"  {owner}: {len(tests)} tests left a server end unclosed: {', '.join(tests[:5])}{' ...' if len(tests) > 5 else ''}")
+                more = " ..." if len(tests) > 5 else ""
+                lines.append(f"  {owner}: {len(tests)} tests: {', '.join(tests[:5])}{more}")
+            lines.append("  wait for them with: await trial_strictclean.testing.server_ends_closed(port)")
         if text or lines:
             terminalreporter.write_sep("=", "trial-strictclean")
             for line in (text.strip("\n") + "\n" + "\n".join(lines)).strip("\n").splitlines():
@@ -340,6 +370,38 @@ class StrictClean:
             self.reports.finish()
 
 
+def _text(findings: list, owned: list, root: str) -> str:
+    """The test's block, then one block per fixture finalized in its teardown."""
+    blocks = [render(findings, root)] if findings else []
+    for name, group in owned:
+        block = render(group, root)
+        first, rest = block.split("\n", 1)
+        noun = first[first.index("(") : first.index(")") + 1]
+        blocks.append(
+            f"The {name} left the reactor dirty when pytest finalized it {noun}; "
+            "what a fixture creates is its own: its teardown must wait for or close each one.\n" + rest
+        )
+    return "\n".join(blocks)
+
+
+def _shared(finding: Finding, owners: list) -> Finding:
+    """A server end of a shared server, in the strict reading: say whose."""
+    if finding.side != "server" or not finding.kind.startswith("connection-"):
+        return finding
+    from dataclasses import replace
+
+    note = (
+        f" The server belongs to {' and '.join(owners)}: this end of the test's connection is the test's to wait for "
+        "(await trial_strictclean.testing.server_ends_closed(port) after closing the client), "
+        "or run with --strictclean-shared=practical to count it against the fixture."
+    )
+    return replace(
+        finding,
+        message=finding.message + note,
+        detail=(finding.detail or finding.message) + note,
+    )
+
+
 def _owned(finding: Finding, prefix: str) -> Finding:
     from dataclasses import replace
 
@@ -348,6 +410,10 @@ def _owned(finding: Finding, prefix: str) -> Finding:
         message=prefix + finding.message,
         detail=prefix + (finding.detail or finding.message),
     )
+
+
+def _ours(text: str) -> bool:
+    return text.startswith("This test left") or (text.startswith("The fixture '") and "left the reactor dirty" in text)
 
 
 class _Reported:
@@ -371,3 +437,5 @@ def _skip_reason(report) -> str:
 
 _FINDINGS = pytest.StashKey[list]()
 _IGNORED = pytest.StashKey[list]()
+_TEXT = pytest.StashKey[str]()
+_SHARED = pytest.StashKey[list]()
