@@ -24,14 +24,14 @@ def _errors(output: str) -> list[str]:
 
 
 class PytestRun(SynchronousTestCase):
-    def pytest(self, *args: str, suites=("suite_kinds.py",), env=None) -> tuple[int, str]:
+    def pytest(self, *args: str, suites=("suite_kinds.py",), env=None, config="") -> tuple[int, str]:
         folder = os.path.abspath(self.mktemp())
         os.makedirs(folder)
         for name in suites:
             shutil.copy(os.path.join(FIXTURES, name), folder)
         # The suite's own project: rootdir, node ids and configuration.
         with open(os.path.join(folder, "pyproject.toml"), "w", encoding="utf-8") as file:
-            file.write('[tool.pytest.ini_options]\npython_files = ["suite_*.py"]\n')
+            file.write('[tool.pytest.ini_options]\npython_files = ["suite_*.py"]\n' + config)
         command = [
             sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
             "--basetemp", os.path.join(folder, "tmp"),
@@ -156,3 +156,17 @@ class Xdist(PytestRun):
         self.assertEqual(alone["suite_kinds.py::test_port_open"], ("error", ["listening-port-open"]))
         self.assertEqual(alone["suite_kinds.py::test_port_clean"], ("passed", []))
         self.assertEqual(self.records("-n", "2"), alone)
+
+
+class Ignoring(PytestRun):
+    def test_rules_match_node_ids_and_markers_apply(self):
+        rules = (
+            "[tool.trial_strictclean]\n"
+            'ignore = [{ test = "suite_ignore.py::test_ruled_*", reason = "by node id" },\n'
+            '          { test = "*::test_nothing_matches", reason = "stale" }]\n'
+        )
+        status, output = self.pytest("--strictclean", suites=("suite_ignore.py",), config=rules)
+        self.assertEqual(_errors(output), ["test_unaccepted_timer"], output)
+        self.assertIn("ignored: 3 (3 delayed-call)", output)
+        self.assertIn("stale ignore rules (matched nothing in this run): 1", output)
+        self.assertIn("test='*::test_nothing_matches'", output)

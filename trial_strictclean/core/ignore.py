@@ -104,8 +104,10 @@ class Triage:
         for marker in markers_of(test):
             self._marker_hits.setdefault(marker, 0)
 
-    def _rule_matches(self, rule: Rule, finding: Finding) -> bool:
+    def _rule_matches(self, rule: Rule, finding: Finding, test_id: str) -> bool:
         if rule.kind is not None and rule.kind != finding.kind:
+            return False
+        if rule.test is not None and not fnmatchcase(test_id, rule.test):
             return False
         if rule.where is None:
             return True
@@ -129,7 +131,7 @@ class Triage:
                     break
             if accepted is None:
                 for index, rule in enumerate(self.rules):
-                    if self._rule_matches(rule, finding):
+                    if self._rule_matches(rule, finding, test.id()):
                         self._rule_hits[index] += 1
                         accepted = Ignored(test.id(), finding, rule.describe(), rule=index)
                         break
