@@ -170,3 +170,14 @@ class Ignoring(PytestRun):
         self.assertIn("ignored: 3 (3 delayed-call)", output)
         self.assertIn("stale ignore rules (matched nothing in this run): 1", output)
         self.assertIn("test='*::test_nothing_matches'", output)
+
+
+class Benchmark(PytestRun):
+    def test_quick_pair_runs_and_the_suite_is_clean(self):
+        script = os.path.join(os.path.dirname(FIXTURES), os.pardir, "benchmarks", "pytest_compare.py")
+        done = subprocess.run(
+            [sys.executable, os.path.abspath(script), "--quick"], capture_output=True, text=True, timeout=300
+        )
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertIn("median CPU ratio", done.stdout)
+        self.assertIn("[20 passed", done.stdout)
