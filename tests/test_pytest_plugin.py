@@ -181,3 +181,37 @@ class Benchmark(PytestRun):
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
         self.assertIn("median CPU ratio", done.stdout)
         self.assertIn("[20 passed", done.stdout)
+
+
+class MoreKinds(PytestRun):
+    def test_every_other_kind_on_its_test(self):
+        status, output = self.pytest("--strictclean", suites=("suite_more_kinds.py",))
+        self.assertIn("8 passed, 8 errors", output)
+        blocks = dict(re.findall(r"_ ERROR at teardown of (\S+) _+\n(.*?)(?=\n_+ ERROR|\n=+ )", output, re.S))
+        expected = {
+            "test_connection_open": ["listening-port-open", "connection-open (server)", "connection-open (client)"],
+            "test_client_closing": ["connection-open (server)", "connection-closing (client)"],
+            "test_protocol_timeout": [
+                "listening-port-open", "connection-open (server)", "connection-open (client)", "protocol-timeout",
+            ],
+            "test_connector_connecting": ["connector-connecting"],
+            # The connector of the test before goes on connecting while this
+            # test runs the reactor: it is not blamed here again.
+            "test_deferred_timeout": ["deferred-timeout"],
+            "test_udp_port_open": ["listening-port-open"],
+            "test_process_running": ["process-running"],
+            "test_thread_work": ["thread-work"],
+        }
+        self.assertEqual(sorted(blocks), sorted(expected), output)
+        for test, kinds in expected.items():
+            self.assertEqual(re.findall(r"^\d+\. ([a-z-]+(?: \((?:client|server)\))?):", blocks[test], re.M), kinds, blocks[test])
+        for site in (
+            "created   suite_more_kinds.py:39 in test_connection_open",
+            "created   suite_more_kinds.py:22 in Idle.connectionMade" if sys.version_info >= (3, 11) else "created   suite_more_kinds.py:22 in connectionMade",
+            "created   suite_more_kinds.py:66 in test_connector_connecting",
+            "created   suite_more_kinds.py:70 in test_deferred_timeout",
+            "created   suite_more_kinds.py:78 in test_process_running",
+            "created   suite_more_kinds.py:84 in test_thread_work",
+        ):
+            self.assertIn(site, output)
+        self.assertIn("objects created by leftovers of earlier tests", output)

@@ -128,6 +128,10 @@ class StrictClean:
         self._finished: list = []
         # Fixtures whose server ends the test being judged left open.
         self._shared_now: list[str] = []
+        # What earlier tests left (and the objects behind it), by id: what
+        # they create while a later test runs the reactor is theirs.
+        self._earlier: dict[int, object] = {}
+        self.inherited = 0
         # Reports are kept where the results arrive: not in an xdist worker.
         self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
         self._test = None
@@ -153,24 +157,49 @@ class StrictClean:
 
     def _assign(self, test, left: Leftovers) -> Leftovers:
         """
-        Notes which server ends the test left on ports owned by a wider
-        fixture; under the practical reading they are the fixture's.
+        The test's own leftovers.  Not its own: what a leftover of an
+        earlier test created while this one ran the reactor (a connector
+        that went on connecting, a loop re-armed), and, under the practical
+        reading, server ends on ports owned by a wider fixture.  Notes which
+        server ends of such ports the test left, for the summary.
         """
+        earlier = self._earlier
         ports = {}
         for owner in list(self._owners.values()) + self._finished:
             for reader in owner.objects.readers:
                 ports[id(reader)] = owner
-        if not ports:
-            return left
-        mine = Leftovers(left.calls, [], [], left.processes, left.threads)
+        mine = Leftovers([], [], [], left.processes, left.threads)
+        for call in left.calls:
+            if id(getattr(call.func, "__self__", None)) in earlier:
+                self.inherited += 1
+            else:
+                mine.calls.append(call)
         for group in ("readers", "writers"):
             for obj in getattr(left, group):
+                if id(obj) in earlier or any(
+                    id(getattr(obj, name, None)) in earlier for name in ("connector", "server", "protocol")
+                ):
+                    self.inherited += 1
+                    continue
                 owner = ports.get(id(getattr(obj, "server", None)))
                 if owner is not None and owner.name not in self._shared_now:
                     self._shared_now.append(owner.name)
                 if owner is None or self.shared == "strict":
                     getattr(mine, group).append(obj)
+        for obj in mine.calls:
+            owner = getattr(obj.func, "__self__", None)
+            self._remember(owner)
+            self._remember(getattr(owner, "connector", None))
+        for obj in mine.readers + mine.writers:
+            self._remember(obj)
+            for name in ("connector", "protocol"):
+                self._remember(getattr(obj, name, None))
         return mine
+
+    def _remember(self, obj) -> None:
+        # Held, so that their ids are not reused; only leftovers are kept.
+        if obj is not None and len(self._earlier) < 10_000:
+            self._earlier[id(obj)] = obj
 
     # -- when a test is done ----------------------------------------------
 
@@ -360,6 +389,12 @@ class StrictClean:
                 more = " ..." if len(tests) > 5 else ""
                 lines.append(f"  {owner}: {len(tests)} tests: {', '.join(tests[:5])}{more}")
             lines.append("  wait for them with: await trial_strictclean.testing.server_ends_closed(port)")
+        if self.inherited and not self.is_worker:
+            lines.append("")
+            lines.append(
+                f"{self.inherited} objects created by leftovers of earlier tests while later tests ran "
+                "the reactor were not blamed on the later tests"
+            )
         if text or lines:
             terminalreporter.write_sep("=", "trial-strictclean")
             for line in (text.strip("\n") + "\n" + "\n".join(lines)).strip("\n").splitlines():
