@@ -90,8 +90,8 @@ class _Owner:
         self.window = None
         func = fixturedef.func
         code = getattr(func, "__code__", None)
-        where = f" ({_relative(code.co_filename)}:{code.co_firstlineno})" if code else ""
-        self.name = f"fixture '{fixturedef.argname}' ({fixturedef.scope} scope{where.replace(' (', ', ').rstrip(')')})"
+        where = f", {_relative(code.co_filename)}:{code.co_firstlineno}" if code else ""
+        self.name = f"fixture '{fixturedef.argname}' ({fixturedef.scope} scope{where})"
         base = fixturedef.baseid or ""
         self.test = _Test(f"{base}::{fixturedef.argname}" if base else fixturedef.argname, func)
 
@@ -135,25 +135,22 @@ class StrictClean:
         # Reports are kept where the results arrive: not in an xdist worker.
         self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
         self._test = None
+        self._judging = None
         self._owners: dict = {}
         # Server ends counted against their fixture (practical reading).
         self.shared_ends: dict[str, list[str]] = {}
-        self._notes: list[str] = []
 
     # -- the core's callables ---------------------------------------------
 
     def _warn(self, text: str) -> None:
-        self._notes.append(text)
         sys.stderr.write(f"\ntrial-strictclean: {text}\n")
 
     def _report(self, test, result, findings) -> bool:
-        if self._shared_now and isinstance(test, _Test) and not test.nodeid.endswith(tuple(self._owner_ids())):
+        if self._shared_now and test is self._judging:
+            # Strict reading: the test's server ends name the fixture.
             findings = [_shared(f, self._shared_now) for f in findings]
         result.extend(findings)
         return True
-
-    def _owner_ids(self) -> list:
-        return ["::" + name.split("'")[1] for name in self._shared_now]
 
     def _assign(self, test, left: Leftovers) -> Leftovers:
         """
@@ -228,7 +225,11 @@ class StrictClean:
         owned, self._owned = self._owned, []
         found = []
         if test is not None:
-            self.session.judge(test, found)
+            self._judging = test
+            try:
+                self.session.judge(test, found)
+            finally:
+                self._judging = None
             self.session.stop(test)
         item.stash[_FINDINGS] = found + [f for _, group in owned for f in group]
         item.stash[_TEXT] = _text(found, owned, self.root)
