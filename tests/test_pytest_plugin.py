@@ -141,6 +141,17 @@ class SharedServers(PytestRun):
         self.assertIn("fixture 'server' (session scope, suite_shared.py:21): 2 tests:", output)
 
 
+    def test_practical_when_the_fixture_ends_in_the_same_teardown(self):
+        status, output = self.pytest(
+            "--strictclean", "--strictclean-shared=practical", suites=("suite_shared_last.py",)
+        )
+        self.assertEqual(_errors(output), ["test_only"], output)
+        block = output.split("ERROR at teardown of test_only")[1].split("= trial-strictclean =")[0]
+        self.assertIn("The fixture 'server' (module scope", block)
+        self.assertNotIn("connection-open", block)
+        self.assertIn("1 tests: suite_shared_last.py::test_only", output)
+
+
 class Xdist(PytestRun):
     def records(self, *args: str) -> dict:
         status, output = self.pytest(

@@ -278,8 +278,9 @@ class StrictClean:
         self._finished.append(owner)
         if owner.window is not None:
             self._take(owner, owner.window)
+        # owner.objects stays until the test is judged: its ports still own
+        # the server ends that test left (``_assign``).
         left = still_held(reactor, owner.objects)
-        owner.objects = Leftovers()
         if not left:
             return
         found: list = []
