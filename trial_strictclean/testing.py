@@ -1,5 +1,5 @@
 """
-Helpers for Trial tests that connect a real client to a real server and then
+Helpers for Trial (and pytest-twisted) tests that connect a real client to a real server and then
 clean up all of it.
 
 Closing a connection in Twisted is asynchronous: a test is only clean once the
@@ -48,6 +48,7 @@ __all__ = [
     "listen",
     "listen_unix",
     "self_signed_tls",
+    "server_ends_closed",
     "wait_for_disconnect",
 ]
 
@@ -349,6 +350,43 @@ def _listen_unix(
     cleanup = _ListenCleanup(reactor, listening, watching, timeout, directory)
     testcase.addCleanup(cleanup.close_listening_port)
     return listening, watching
+
+
+def server_ends_closed(
+    port: Any, timeout: float = DEFAULT_TIMEOUT, reactor: Any = None
+) -> Deferred:
+    """
+    Return a Deferred that fires with None once no connection accepted by
+    ``port`` is left in the reactor: the server ends of a shared server,
+    after a test closed its clients.  Fails with ``CleanupTimeout`` after
+    ``timeout`` seconds.
+
+    Works from any runner (a pytest-twisted test or fixture awaits it; a
+    Trial test returns it or adds it as a cleanup).  It only watches, by
+    looking at the reactor's readers and writers each turn; it closes
+    nothing, so a server end whose client is still connected keeps it
+    waiting.
+    """
+    reactor = _reactor(reactor)
+    done = Deferred()
+    deadline = reactor.seconds() + timeout
+
+    def ends() -> list:
+        held = list(reactor.getReaders()) + list(reactor.getWriters())
+        return [t for t in held if getattr(t, "server", None) is port]
+
+    def check() -> None:
+        left = ends()
+        if not left:
+            done.callback(None)
+        elif reactor.seconds() >= deadline:
+            names = "\n".join(sorted({_name(t) for t in left}))
+            done.errback(CleanupTimeout(f"server ends of {_name(port)} still open after {timeout}s:\n{names}"))
+        else:
+            reactor.callLater(0.005, check)
+
+    check()
+    return done
 
 
 def _reactor(reactor: Any) -> Any:

@@ -27,7 +27,7 @@ ENV_PREFIX = "TRIAL_STRICTCLEAN_"
 CHOICES = ("auto", "always", "never")
 KEYS = ("json", "junit-xml", "github-annotations", "color", "ignore", "baseline", "baseline-stale")
 STALE_CHOICES = ("report", "fail")
-RULE_KEYS = ("kind", "where", "reason")
+RULE_KEYS = ("kind", "where", "test", "reason")
 
 
 class ConfigError(Exception):
@@ -41,11 +41,17 @@ class Rule:
     reason: str
     kind: str | None = None
     where: str | None = None
+    # A glob on the test id: Trial's dotted id, or a pytest node id.
+    test: str | None = None
     # Where the rule was written, to name it when it is stale.
     origin: str = ""
 
     def describe(self) -> str:
-        parts = [f"{name}={value!r}" for name, value in (("kind", self.kind), ("where", self.where)) if value]
+        parts = [
+            f"{name}={value!r}"
+            for name, value in (("kind", self.kind), ("where", self.where), ("test", self.test))
+            if value
+        ]
         return f"{self.origin} ({', '.join(parts)})"
 
 
@@ -129,15 +135,15 @@ def _rules(value, where: str) -> tuple[Rule, ...]:
         for name in RULE_KEYS:
             if name in entry and not isinstance(entry[name], str):
                 raise ConfigError(f"{at}: {name} = {_show(entry[name])} must be a string")
-        kind, pattern = entry.get("kind"), entry.get("where")
+        kind, pattern, test = entry.get("kind"), entry.get("where"), entry.get("test")
         reason = (entry.get("reason") or "").strip()
         if kind is not None and kind not in KINDS:
             raise ConfigError(f"{at}: kind = {_show(kind)} is not a kind of leftover; the kinds are {', '.join(KINDS)}")
-        if not kind and not pattern:
-            raise ConfigError(f"{at} = {_show(entry)} needs a kind, a where, or both")
+        if not kind and not pattern and not test:
+            raise ConfigError(f"{at} = {_show(entry)} needs a kind, a where, a test, or some of them")
         if not reason:
             raise ConfigError(f"{at} = {_show(entry)} needs a reason: say why this leftover is acceptable")
-        rules.append(Rule(reason=reason, kind=kind or None, where=pattern or None, origin=f"ignore[{index}] in {where}"))
+        rules.append(Rule(reason=reason, kind=kind or None, where=pattern or None, test=test or None, origin=f"ignore[{index}] in {where}"))
     return tuple(rules)
 
 

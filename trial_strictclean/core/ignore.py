@@ -123,8 +123,10 @@ class Triage:
         """``test`` was skipped: its baseline entries cannot be stale."""
         self._baseline_ran.discard(test.id())
 
-    def _rule_matches(self, rule: Rule, finding: Finding) -> bool:
+    def _rule_matches(self, rule: Rule, finding: Finding, test_id: str) -> bool:
         if rule.kind is not None and rule.kind != finding.kind:
+            return False
+        if rule.test is not None and not fnmatchcase(test_id, rule.test):
             return False
         if rule.where is None:
             return True
@@ -148,7 +150,7 @@ class Triage:
                     break
             if accepted is None:
                 for index, rule in enumerate(self.rules):
-                    if self._rule_matches(rule, finding):
+                    if self._rule_matches(rule, finding, test.id()):
                         self._rule_hits[index] += 1
                         accepted = Ignored(test.id(), finding, rule.describe(), rule=index)
                         break

@@ -92,6 +92,68 @@ class Snapshot:
         )
         return Leftovers(_new_calls(), readers, writers, processes, threads)
 
+    def adopt(self, objects: Leftovers) -> None:
+        """
+        Count ``objects``, created while the test ran, as older than the
+        test: they belong to something else (a fixture with a wider scope).
+        """
+        self._alive = tuple(self._alive) + (objects.readers, objects.writers, objects.processes, objects.threads)
+        for group in self._alive[-4:]:
+            self._ids.update(id(x) for x in group)
+        if objects.calls:
+            theirs = {id(call) for call in objects.calls}
+            capture.new_calls[:] = [call for call in capture.new_calls if id(call) not in theirs]
+
+
+class Window:
+    """
+    What is created between two moments inside a test, such as the setup or
+    the finalization of a fixture with a wider scope: ``created`` lists it.
+    """
+
+    __slots__ = ("_ids", "_alive", "_calls")
+
+    def __init__(self, reactor) -> None:
+        held = _held(reactor)
+        self._alive = held
+        self._ids = {id(x) for group in held for x in group}
+        self._calls = {id(call) for call in capture.new_calls}
+
+    def created(self, reactor) -> Leftovers:
+        ids = self._ids
+        readers, writers, processes, threads = (
+            [x for x in group if id(x) not in ids] for group in _held(reactor)
+        )
+        calls = [call for call in _new_calls() if id(call) not in self._calls]
+        return Leftovers(calls, readers, writers, processes, threads)
+
+
+def still_held(reactor, objects: Leftovers) -> Leftovers:
+    """Those of ``objects`` that the reactor still holds (calls still pending)."""
+    readers, writers, processes, threads = (
+        {id(x) for x in group} for group in _held(reactor)
+    )
+    return Leftovers(
+        [c for c in objects.calls if not (c.cancelled or c.called)],
+        [x for x in objects.readers if id(x) in readers],
+        [x for x in objects.writers if id(x) in writers],
+        [x for x in objects.processes if id(x) in processes],
+        [x for x in objects.threads if id(x) in threads],
+    )
+
+
+def merge(first: Leftovers, second: Leftovers) -> Leftovers:
+    """Both, each object once."""
+    out = Leftovers()
+    for name in ("calls", "readers", "writers", "processes", "threads"):
+        seen = set()
+        group = getattr(out, name)
+        for obj in getattr(first, name) + getattr(second, name):
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                group.append(obj)
+    return out
+
 
 def _new_calls() -> list:
     """The judged reactor's calls created since the snapshot, still pending."""

@@ -51,6 +51,13 @@ class Session:
         # Optional policy (ignore rules): triage(test, findings) returns the
         # findings to report; it keeps its own account of the others.
         self.triage = None
+        # Optional: assign(test, left) returns what of ``left`` is the test's
+        # own, keeping its own account of what belongs to something else
+        # (the pytest adapter's shared servers, read practically).
+        self.assign = None
+        # What a leftover becomes when the runner leaves the reactor alone
+        # after the test (the words of the JSON report's "after").
+        self.left_alone = "left in the reactor: as with Trial, nothing is cleaned up after a synchronous test"
 
     def start(self, test) -> None:
         """Note what the reactor holds as ``test`` starts."""
@@ -64,6 +71,31 @@ class Session:
         except Exception:
             self._snapshot = None
             self._could_not("look at the reactor before", test, "Trial's own check decides its outcome")
+
+    def disown(self, objects) -> None:
+        """
+        ``objects`` (``inspection.Leftovers``), created while the watched test
+        runs, belong to something else: never blame them on the test.
+        """
+        if self._snapshot is not None:
+            self._snapshot.adopt(objects)
+
+    def judge_left(self, test, result, left) -> bool:
+        """
+        Judge leftovers found otherwise than by a test's snapshot (what a
+        fixture with a wider scope still holds once finalized), as ``judge``
+        does, touching nothing; True if they were reported.
+        """
+        try:
+            findings, subjects = self._describe(test, self._reactor, left)
+            if findings and self.triage is not None:
+                kept = {id(f) for f in self.triage(test, findings)}
+                findings, subjects = _pairs_kept(findings, subjects, kept)
+            findings = [_with_aftermath(f, self.left_alone) for f in findings]
+        except Exception:
+            self._could_not("judge", test, "its leftovers are not reported")
+            return False
+        return bool(findings) and self.report(test, result, findings)
 
     def stop(self, test) -> None:
         if self._test is _unwrapped(test):
@@ -144,7 +176,7 @@ class Session:
             return self._fall_back(test, janitor)
         try:
             findings = [
-                _with_aftermath(f, _aftermath(f.kind, s, cancelled, removed, spin_after))
+                _with_aftermath(f, _aftermath(f.kind, s, cancelled, removed, spin_after, self.left_alone))
                 for f, s in zip(findings, subjects)
             ]
         except Exception:
@@ -159,6 +191,8 @@ class Session:
         reactor = self._reactor
         left = snapshot.new_since(reactor)
         settle_threads(reactor, left)
+        if left and self.assign is not None:
+            left = self.assign(test, left)
         return self._describe(test, reactor, left)
 
     def _describe(self, test, reactor, left) -> tuple[list, list]:
@@ -191,12 +225,12 @@ class Session:
         log.msg(f"trial-strictclean could not {what} {test_id}:\n{error}")
 
 
-def _aftermath(kind: str, subject, cancelled, removed, spun: bool) -> str | None:
+def _aftermath(kind: str, subject, cancelled, removed, spun: bool, left_alone: str) -> str | None:
     """What became of a leftover once the test was judged, in words."""
     if kind == "unhandled-error":
         return "defused after the test: it will not be logged later, against another test"
     if not spun:
-        return "left in the reactor: as with Trial, nothing is cleaned up after a synchronous test"
+        return left_alone
     if isinstance(subject, DelayedCall):
         if id(subject) in cancelled:
             return "cancelled after the test, as Trial's janitor does"

@@ -18,7 +18,7 @@ import weakref
 from ..core.config import Config, ConfigError
 from ..core.ignore import Triage
 from ..core.outcomes import Outcomes
-from . import json_report, junit_xml
+from . import json_report
 
 # The quickest JUnit rewrite interval, and how many times the cost of one
 # write we wait before the next.
@@ -84,6 +84,10 @@ class Reports:
             return False
 
     def _junit(self) -> bytes:
+        # Imported when first written: xml.etree costs a run that writes no
+        # JUnit file some 40 ms at start-up.
+        from . import junit_xml
+
         return junit_xml.render_xml(self.outcomes.records(), self.root, self.started)
 
     def test_done(self) -> None:

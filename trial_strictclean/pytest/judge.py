@@ -1,0 +1,478 @@
+"""
+When a pytest test is done and where its verdict goes.
+
+- A test is watched from the start of its setup to the end of its teardown
+  (its function-scoped fixtures finalized), and judged then, before anything
+  runs the reactor again; a dirty test gets an error in its teardown phase
+  whose text is the block Trial users read (``render.text``).
+- What a fixture with a wider scope (class, module, package, session)
+  creates while it is set up or finalized belongs to it, never to the test
+  that happened to request it first; it is judged when it is finalized, and
+  what it still holds then is reported at the teardown of the test during
+  which pytest finalized it (where pytest reports its errors too).
+- Nothing is spun, cancelled or removed after a test: pytest-twisted leaves
+  the reactor alone between tests, and so do we (docs/pytest.rst).
+- Under pytest-xdist each worker judges its tests; the findings travel with
+  the teardown report, and the process that writes reports (the controller,
+  or the only process) keeps the records, the summary and the JSON file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from ..core import capture, config as settings_module
+from ..core.findings import Finding
+from ..core.ignore import Ignored
+from ..core.inspection import Leftovers, Window, merge, still_held
+from ..core.markers import ATTRIBUTE
+from ..core.session_factory import new_session
+from ..render.report_files import Reports, check_writable
+from ..render.summary import render_summary
+from ..render.text import render
+
+LEFT_ALONE = (
+    "left in the reactor, as pytest-twisted leaves it: it runs or stays "
+    "pending when a later test runs the reactor"
+)
+_WIDER = ("class", "module", "package", "session")
+
+
+class DirtyReactor(Exception):
+    """A test (or a fixture finalized during its teardown) left the reactor dirty."""
+
+    def __init__(self, findings, text: str) -> None:
+        super().__init__(text)
+        self.findings = tuple(findings)
+
+
+DirtyReactor.__module__ = "trial_strictclean.pytest"
+
+
+class _Test:
+    """A pytest test (or fixture) as the core sees it: an id and a function."""
+
+    _testMethodName = "function"
+
+    def __init__(self, nodeid: str, function) -> None:
+        self.nodeid = nodeid
+        self.function = function
+
+    def id(self) -> str:
+        return self.nodeid
+
+
+_classes: dict = {}
+
+
+def _test_of(item) -> _Test:
+    cls = getattr(item, "cls", None)
+    kind = _Test
+    if cls is not None:
+        # Class-level @ignore_leftovers: the core reads markers from the
+        # test's class hierarchy, so give it a class that carries them.
+        kind = _classes.get(cls)
+        if kind is None:
+            markers = tuple(m for c in cls.__mro__ for m in c.__dict__.get(ATTRIBUTE, ()))
+            kind = _classes[cls] = type("PytestTest", (_Test,), {ATTRIBUTE: markers})
+    return kind(item.nodeid, getattr(item, "obj", None))
+
+
+class _Owner:
+    """A fixture with a wider scope and what it created."""
+
+    def __init__(self, fixturedef) -> None:
+        self.fixturedef = fixturedef
+        self.objects = Leftovers()
+        self.window = None
+        func = fixturedef.func
+        code = getattr(func, "__code__", None)
+        where = f", {_relative(code.co_filename)}:{code.co_firstlineno}" if code else ""
+        self.name = f"fixture '{fixturedef.argname}' ({fixturedef.scope} scope{where})"
+        base = fixturedef.baseid or ""
+        self.test = _Test(f"{base}::{fixturedef.argname}" if base else fixturedef.argname, func)
+
+
+def _relative(path: str) -> str:
+    root = os.path.join(os.getcwd(), "")
+    return path[len(root) :] if path.startswith(root) else path
+
+
+class StrictClean:
+    """The registered plugin object of a ``pytest --strictclean`` run."""
+
+    def __init__(self, config, shared: str) -> None:
+        self.config = config
+        self.root = str(config.invocation_params.dir)
+        self.shared = shared
+        try:
+            settings = settings_module.load(self.root)
+            check_writable(settings)
+        except settings_module.ConfigError as error:
+            raise pytest.UsageError(f"trial-strictclean: configuration error: {error}") from None
+        self.settings = settings
+        # Creation sites for what test modules create while being imported.
+        capture.install()
+        self.is_worker = hasattr(config, "workerinput")
+        self._findings: list = []
+        # (fixture, findings) of fixtures finalized during this teardown.
+        self._owned: list = []
+        self.session = new_session(self.root, settings, self._warn, self._report)
+        self.session.left_alone = LEFT_ALONE
+        self.session.assign = self._assign
+        # Owners finalized during the teardown being judged: their ports
+        # still own the server ends that test left.
+        self._finished: list = []
+        # Fixtures whose server ends the test being judged left open.
+        self._shared_now: list[str] = []
+        # What earlier tests left (and the objects behind it), by id: what
+        # they create while a later test runs the reactor is theirs.
+        self._earlier: dict[int, object] = {}
+        self.inherited = 0
+        # Reports are kept where the results arrive: not in an xdist worker.
+        self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
+        self._test = None
+        self._judging = None
+        self._owners: dict = {}
+        # Server ends counted against their fixture (practical reading).
+        self.shared_ends: dict[str, list[str]] = {}
+
+    # -- the core's callables ---------------------------------------------
+
+    def _warn(self, text: str) -> None:
+        sys.stderr.write(f"\ntrial-strictclean: {text}\n")
+
+    def _report(self, test, result, findings) -> bool:
+        if self._shared_now and test is self._judging:
+            # Strict reading: the test's server ends name the fixture.
+            findings = [_shared(f, self._shared_now) for f in findings]
+        result.extend(findings)
+        return True
+
+    def _assign(self, test, left: Leftovers) -> Leftovers:
+        """
+        The test's own leftovers.  Not its own: what a leftover of an
+        earlier test created while this one ran the reactor (a connector
+        that went on connecting, a loop re-armed), and, under the practical
+        reading, server ends on ports owned by a wider fixture.  Notes which
+        server ends of such ports the test left, for the summary.
+        """
+        earlier = self._earlier
+        ports = {}
+        for owner in list(self._owners.values()) + self._finished:
+            for reader in owner.objects.readers:
+                ports[id(reader)] = owner
+        mine = Leftovers([], [], [], left.processes, left.threads)
+        for call in left.calls:
+            if id(getattr(call.func, "__self__", None)) in earlier:
+                self.inherited += 1
+            else:
+                mine.calls.append(call)
+        for group in ("readers", "writers"):
+            for obj in getattr(left, group):
+                if id(obj) in earlier or any(
+                    id(getattr(obj, name, None)) in earlier for name in ("connector", "server", "protocol")
+                ):
+                    self.inherited += 1
+                    continue
+                owner = ports.get(id(getattr(obj, "server", None)))
+                if owner is not None and owner.name not in self._shared_now:
+                    self._shared_now.append(owner.name)
+                if owner is None or self.shared == "strict":
+                    getattr(mine, group).append(obj)
+        for obj in mine.calls:
+            owner = getattr(obj.func, "__self__", None)
+            self._remember(owner)
+            self._remember(getattr(owner, "connector", None))
+        for obj in mine.readers + mine.writers:
+            self._remember(obj)
+            for name in ("connector", "protocol"):
+                self._remember(getattr(obj, name, None))
+        return mine
+
+    def _remember(self, obj) -> None:
+        # Held, so that their ids are not reused; only leftovers are kept.
+        if obj is not None and len(self._earlier) < 10_000:
+            self._earlier[id(obj)] = obj
+
+    # -- when a test is done ----------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item):
+        self._test = _test_of(item)
+        self.session.start(self._test)
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        test = self._test
+        try:
+            outcome = yield
+        except BaseException:
+            self._judge(item, test)
+            raise
+        finally:
+            self._test = None
+        findings = self._judge(item, test)
+        if findings:
+            raise DirtyReactor(findings, item.stash[_TEXT])
+        return outcome
+
+    def _judge(self, item, test) -> list:
+        owned, self._owned = self._owned, []
+        found = []
+        if test is not None:
+            self._judging = test
+            try:
+                self.session.judge(test, found)
+            finally:
+                self._judging = None
+            self.session.stop(test)
+        item.stash[_FINDINGS] = found + [f for _, group in owned for f in group]
+        item.stash[_TEXT] = _text(found, owned, self.root)
+        item.stash[_IGNORED] = self.session.triage.take_ignored()
+        item.stash[_SHARED] = self._shared_now
+        self._shared_now, self._finished = [], []
+        return item.stash[_FINDINGS]
+
+    # -- fixtures with a wider scope ----------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if fixturedef.scope not in _WIDER or self._test is None:
+            return (yield)
+        from twisted.internet import reactor
+
+        owner = _Owner(fixturedef)
+        window = Window(reactor)
+        # Finalizers run last-in first-out: this one runs after the
+        # fixture's own teardown...
+        fixturedef.addfinalizer(lambda: self._finalized(owner))
+        try:
+            return (yield)
+        finally:
+            self._take(owner, window)
+            self._owners[id(fixturedef)] = owner
+            # ... and this one before it.
+            fixturedef.addfinalizer(lambda: self._finalizing(owner))
+
+    def _take(self, owner: _Owner, window: Window) -> None:
+        from twisted.internet import reactor
+
+        created = window.created(reactor)
+        owner.objects = merge(owner.objects, created)
+        self.session.disown(created)
+
+    def _finalizing(self, owner: _Owner) -> None:
+        from twisted.internet import reactor
+
+        owner.window = Window(reactor)
+
+    def _finalized(self, owner: _Owner) -> None:
+        from twisted.internet import reactor
+
+        self._owners.pop(id(owner.fixturedef), None)
+        self._finished.append(owner)
+        if owner.window is not None:
+            self._take(owner, owner.window)
+        # owner.objects stays until the test is judged: its ports still own
+        # the server ends that test left (``_assign``).
+        left = still_held(reactor, owner.objects)
+        if not left:
+            return
+        found: list = []
+        self.session.judge_left(owner.test, found, left)
+        if not found:
+            return
+        prefix = f"Owned by {owner.name}, judged when it was finalized: "
+        found = [_owned(f, prefix) for f in found]
+        if self._test is None:
+            self._warn(f"{owner.name} left the reactor dirty after the last test:\n{_text([], [(owner.name, found)], self.root)}")
+        else:
+            self._owned.append((owner.name, found))
+
+    # -- results, wherever they arrive --------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        if call.when == "teardown":
+            findings = item.stash.get(_FINDINGS, [])
+            ignored = item.stash.get(_IGNORED, [])
+            if findings:
+                report.strictclean = [f.to_dict() for f in findings]
+                if not (call.excinfo is not None and isinstance(call.excinfo.value, DirtyReactor)):
+                    report.sections.append(("trial-strictclean", item.stash[_TEXT]))
+                else:
+                    report.longrepr = item.stash[_TEXT].rstrip("\n")
+            if ignored:
+                report.strictclean_ignored = [i.to_dict() for i in ignored]
+            shared = item.stash.get(_SHARED, [])
+            if shared:
+                report.strictclean_shared = list(shared)
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_to_serializable(self, config, report):
+        data = yield
+        if data is not None:
+            for name in ("strictclean", "strictclean_ignored", "strictclean_shared"):
+                if hasattr(report, name):
+                    data[name] = getattr(report, name)
+        return data
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_from_serializable(self, config, data):
+        report = yield
+        if report is not None:
+            for name in ("strictclean", "strictclean_ignored", "strictclean_shared"):
+                if name in data:
+                    setattr(report, name, data[name])
+        return report
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if self.reports is None:
+            return
+        outcomes = self.reports.outcomes
+        test = _Reported(report)
+        when = report.when
+        if when == "setup":
+            outcomes.start(test)
+        wasxfail = hasattr(report, "wasxfail")
+        if report.skipped:
+            if wasxfail:
+                outcomes.expected_failure(test, report.wasxfail or "xfail")
+            elif when != "teardown":
+                outcomes.skip(test, _skip_reason(report))
+        elif report.failed:
+            findings = [Finding.from_dict(d) for d in getattr(report, "strictclean", ())]
+            if findings:
+                outcomes.dirty(test, findings)
+            if not (findings and when == "teardown" and _ours(report.longreprtext)):
+                flavor = "failure" if when == "call" else "error"
+                outcomes.failure(test, report.longreprtext or "failed", flavor)
+        elif when == "call":
+            if wasxfail:
+                outcomes.unexpected_success(test)
+            else:
+                outcomes.success(test)
+        ignored = getattr(report, "strictclean_ignored", ())
+        if ignored:
+            self.reports.triage.merge([Ignored.from_dict(d) for d in ignored])
+        for owner in getattr(report, "strictclean_shared", ()):
+            tests = self.shared_ends.setdefault(owner, [])
+            if report.nodeid not in tests:
+                tests.append(report.nodeid)
+        if when == "teardown":
+            outcomes.stop(test)
+            self.reports.test_done()
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.reports is None:
+            return
+        reports = self.reports
+        written = reports.finish()
+        records = reports.outcomes.records()
+        text = render_summary(records, reports.triage.ignored, reports.triage.stale(), written)
+        text = text.replace("trial-strictclean summary", "trial-strictclean summary (pytest)", 1) if text else text
+        lines = []
+        if self.shared_ends:
+            lines.append("")
+            how = (
+                "errors at their teardown (--strictclean-shared=strict)"
+                if self.shared == "strict"
+                else "not failed: counted against the fixture (--strictclean-shared=practical)"
+            )
+            lines.append(f"server ends of a shared server left open by tests, {how}:")
+            for owner, tests in self.shared_ends.items():
+                more = " ..." if len(tests) > 5 else ""
+                lines.append(f"  {owner}: {len(tests)} tests: {', '.join(tests[:5])}{more}")
+            lines.append("  wait for them with: await trial_strictclean.testing.server_ends_closed(port)")
+        if self.inherited and not self.is_worker:
+            lines.append("")
+            lines.append(
+                f"{self.inherited} objects created by leftovers of earlier tests while later tests ran "
+                "the reactor were not blamed on the later tests"
+            )
+        if text or lines:
+            terminalreporter.write_sep("=", "trial-strictclean")
+            for line in (text.strip("\n") + "\n" + "\n".join(lines)).strip("\n").splitlines():
+                terminalreporter.write_line(line)
+
+    def pytest_sessionfinish(self, session) -> None:
+        if self.reports is not None:
+            self.reports.finish()
+
+
+def _text(findings: list, owned: list, root: str) -> str:
+    """The test's block, then one block per fixture finalized in its teardown."""
+    blocks = [render(findings, root)] if findings else []
+    for name, group in owned:
+        block = render(group, root)
+        first, rest = block.split("\n", 1)
+        noun = first[first.index("(") : first.index(")") + 1]
+        blocks.append(
+            f"The {name} left the reactor dirty when pytest finalized it {noun}; "
+            "what a fixture creates is its own: its teardown must wait for or close each one.\n" + rest
+        )
+    return "\n".join(blocks)
+
+
+def _shared(finding: Finding, owners: list) -> Finding:
+    """A server end of a shared server, in the strict reading: say whose."""
+    if finding.side != "server" or not finding.kind.startswith("connection-"):
+        return finding
+    from dataclasses import replace
+
+    note = (
+        f" The server belongs to {' and '.join(owners)}: this end of the test's connection is the test's to wait for "
+        "(await trial_strictclean.testing.server_ends_closed(port) after closing the client), "
+        "or run with --strictclean-shared=practical to count it against the fixture."
+    )
+    return replace(
+        finding,
+        message=finding.message + note,
+        detail=(finding.detail or finding.message) + note,
+    )
+
+
+def _owned(finding: Finding, prefix: str) -> Finding:
+    from dataclasses import replace
+
+    return replace(
+        finding,
+        message=prefix + finding.message,
+        detail=prefix + (finding.detail or finding.message),
+    )
+
+
+def _ours(text: str) -> bool:
+    return text.startswith("This test left") or (text.startswith("The fixture '") and "left the reactor dirty" in text)
+
+
+class _Reported:
+    """A test as its reports name it (in the controller there is no item)."""
+
+    _testMethodName = ""
+
+    def __init__(self, report) -> None:
+        self.nodeid = report.nodeid
+
+    def id(self) -> str:
+        return self.nodeid
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+_FINDINGS = pytest.StashKey[list]()
+_IGNORED = pytest.StashKey[list]()
+_TEXT = pytest.StashKey[str]()
+_SHARED = pytest.StashKey[list]()
