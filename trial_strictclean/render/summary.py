@@ -10,6 +10,7 @@ from collections import Counter
 
 from ..core.ignore import Ignored
 from ..core.outcomes import TestRecord
+from .text import WIDTH, wrap
 
 
 def _counts(counter: Counter) -> str:
@@ -24,7 +25,7 @@ def render_summary(records: list[TestRecord], ignored: list[Ignored], stale: lis
     if dirty:
         out.append(f"  tests left dirty: {len(dirty)}")
         out += [f"    {record.id}" for record in dirty]
-        out.append("  findings: " + _counts(Counter(f.kind for r in dirty for f in r.findings)))
+        out += wrap("findings: " + _counts(Counter(f.kind for r in dirty for f in r.findings)), WIDTH, "  ", "    ")
     else:
         out.append("  tests left dirty: none")
     if ignored:

@@ -22,7 +22,7 @@ from ..core.session_factory import new_session
 from ..render.github import annotations, repository_root
 from ..render.report_files import Reports, check_writable
 from ..render.summary import render_summary
-from ..render.text import render
+from ..render.text import WIDTH, render
 from . import distributed, glue
 from .verdict import Delivery, DirtyReactor
 
@@ -44,6 +44,22 @@ def _wants_color(stream, setting: str = "auto") -> bool:
         return bool(isatty and isatty())
     except Exception:
         return False
+
+
+def _text_width(stream) -> int:
+    """80 columns, or the terminal's width when it is narrower."""
+    columns = 0
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        pass
+    if not columns:
+        try:
+            if stream.isatty():
+                columns = os.get_terminal_size(stream.fileno()).columns
+        except Exception:
+            pass
+    return max(40, min(WIDTH, columns)) if columns > 0 else WIDTH
 
 
 def _load_config() -> config.Config:
@@ -88,8 +104,9 @@ class StrictCleanReporter(TreeReporter):
         settings = _load_config()
         super().__init__(stream, tbformat, realtime, publisher)
         self._color = _wants_color(stream, settings.color)
-        if settings.color != "auto":
-            self._colorizer = _Colorizer(stream, self._color)
+        self._width = _text_width(stream)
+        # Trial colours a terminal whatever NO_COLOR says; ours does not.
+        self._colorizer = _Colorizer(stream, self._color)
         # Under trial -j this session judges nothing (the workers do, with
         # sessions built the same way), but its triage keeps the run's count.
         self._delivery = Delivery(ROOT)
@@ -149,7 +166,7 @@ class StrictCleanReporter(TreeReporter):
 
     def _formatFailureTraceback(self, fail):
         if isinstance(fail, Failure) and fail.check(DirtyReactor):
-            return render(list(fail.value.findings), ROOT, self._color)
+            return render(list(fail.value.findings), ROOT, self._color, self._width)
         return super()._formatFailureTraceback(fail)
 
     def _printUnexpectedSuccess(self, todo):
