@@ -101,3 +101,111 @@ class DemoColourTests(unittest.SynchronousTestCase):
 
     def test_not_on_a_pipe(self):
         self.assertNotIn("TRIAL_STRICTCLEAN_COLOR", self._child_env(False, {}))
+
+
+POOL = "advice_pool"
+_PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
+
+
+def _pool_run():
+    return cached_run("--reporter=strictclean", POOL)
+
+
+def _fixed(block: str) -> str:
+    """The fix of an item, unwrapped into one line."""
+    match = re.search(r"^   fix\s+(.*?)(?=^   \S|\Z)", block, re.MULTILINE | re.DOTALL)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+class GroupingTests(unittest.SynchronousTestCase):
+    """Item 4: one numbered item per root cause, with one fix."""
+
+    def test_pooled_connection_is_one_item(self):
+        block = _pool_run().error_text(f"{POOL}.PooledAgent.test_get")
+        self.assertEqual(len(re.findall(r"^\d+\. ", block, re.MULTILINE)), 1, block)
+        self.assertIn("(1 item, 4 leftovers:", " ".join(block.split()))
+        self.assertEqual(len(re.findall(r"^   part\s", block, re.MULTILINE)), 3, block)
+        self.assertEqual(len(re.findall(r"^   fix\s", block, re.MULTILINE)), 1, block)
+
+    def test_identical_findings_are_one_item_with_a_count(self):
+        block = _pool_run().error_text(f"{POOL}.SharedFake.test_many_zero_delay_calls")
+        self.assertEqual(len(re.findall(r"^\d+\. ", block, re.MULTILINE)), 1, block)
+        self.assertIn("1. delayed-call (x 29): ", block)
+        self.assertLess(len(block.splitlines()), 20, block)
+
+    def test_group_in_json(self):
+        from .trialrun import run_trial
+
+        import json
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as temp:
+            path = os.path.join(temp, "report.json")
+            run_trial("--reporter=strictclean", f"{POOL}.PooledAgent", f"{POOL}.SharedFake",
+                      env={"TRIAL_STRICTCLEAN_JSON": path})
+            with open(path) as file:
+                tests = {t["id"]: t for t in json.load(file)["tests"]}
+        pooled = tests[f"{POOL}.PooledAgent.test_get"]["findings"]
+        self.assertEqual(len(pooled), 4)
+        self.assertEqual({f["group"] for f in pooled}, {1})
+        self.assertEqual(len({f["fix"] for f in pooled}), 1)
+        fake = tests[f"{POOL}.SharedFake.test_many_zero_delay_calls"]["findings"]
+        self.assertEqual((len(fake), {f["group"] for f in fake}), (29, {1}))
+
+    def test_render_groups_parts_under_one_number(self):
+        lead = _long_finding(kind="listening-port-open", side=None, resource="TCP port 1", group=1)
+        part = _long_finding(resource="server end 2", group=1, fix="ignored")
+        other = _long_finding(kind="delayed-call", side=None, resource="call 3", group=2)
+        text = render([lead, part, other])
+        self.assertIn("1. listening-port-open: TCP port 1", text)
+        self.assertRegex(text, r"(?m)^   part\s+connection-open \(server\): server end 2")
+        self.assertIn("2. delayed-call: call 3", text)
+        self.assertNotIn("ignored", text)
+        self.assertIn("(2 items, 3 leftovers:", " ".join(text.split()))
+
+
+class AdviceTests(unittest.SynchronousTestCase):
+    """Items 1-3: the fix in the user's words, public names, shaped to what the test can do."""
+
+    def test_no_private_names(self):
+        run = _pool_run()
+        for test_id, blocks in run.errors.items():
+            for block in blocks:
+                prose = "\n".join(
+                    line for line in block.splitlines()
+                    if not _CODE_FRAME.match(line) and not _SITE.search(line)
+                )
+                self.assertEqual(_PRIVATE.findall(prose), [], f"{test_id}\n{block}")
+
+    def test_pool_fix(self):
+        block = _pool_run().error_text(f"{POOL}.PooledAgent.test_get")
+        fix = _fixed(block)
+        self.assertIn("self.addCleanup(pool.closeCachedConnections)", fix)
+        self.assertNotIn("setTimeout(None)", block)
+        self.assertIn("HTTP11ClientProtocol", block)
+        self.assertIn("HTTPChannel", block)
+
+    def test_looping_call_in_the_users_words(self):
+        from .test_diagnosis import line_of
+
+        block = _pool_run().error_text(f"{POOL}.Heartbeat.test_beats")
+        self.assertRegex(block, rf"created\s+\S*{POOL}\.py:{line_of('loop', module=POOL)} in ")
+        self.assertEqual(_fixed(block), "Stop it when the test ends: self.addCleanup(self.heartbeat.stop).")
+
+    def test_process_signal_then_wait(self):
+        fix = _fixed(_pool_run().error_text(f"{POOL}.Child.test_spawn"))
+        self.assertIn("self.proc.signalProcess('TERM')", fix)
+        self.assertIn("Sleeper.processEnded", fix)
+        self.assertNotIn("KILL", fix)
+
+    def test_shared_fake_reactor(self):
+        from .test_diagnosis import line_of
+
+        block = _pool_run().error_text(f"{POOL}.SharedFake.test_many_zero_delay_calls")
+        # The fake's line, and the test's line that led to it.
+        self.assertRegex(block, rf"created\s+\S*{POOL}\.py:{line_of('fake', module=POOL)} in FakeReactor")
+        self.assertRegex(block, rf"called\s+from \S*{POOL}\.py:{line_of('fake', 'test', POOL)} in ")
+        fix = _fixed(block)
+        self.assertIn("FakeReactor.callLater", fix)
+        self.assertNotIn("pass the code a", fix)  # it already is a Clock
+        self.assertNotIn("cancel", fix)  # the test cannot reach the call

@@ -4,7 +4,7 @@ with its outcome and the leftovers it was failed for.
 
 The schema ships as ``trial_strictclean/schema/trial-strictclean-2.json``;
 a field is only ever added to it under a new schema name (/2 added
-``after``; the /1 schema ships beside it for older reports).
+``after`` and ``group``; the /1 schema ships beside it for older reports).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def finding_dict(finding: Finding) -> dict:
         "fix": finding.fix,
         "message": finding.message,
         "after": finding.after,
+        "group": finding.group,
     }
 
 

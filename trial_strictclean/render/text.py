@@ -167,10 +167,10 @@ def render_item(parts: list[list[Finding]], number: int, root: str = "", color: 
         block.prose(lead.wait_for, "wait for")
     for part in parts[1:]:
         finding = part[0]
-        block.prose(f"{_kind(finding)}{_times(part)}: {finding.resource}", "part of it")
+        block.prose(f"{_kind(finding)}{_times(part)}: {finding.resource}", "part")
         sub = _Block(paint, root, width, _INDENT + " " * _LABEL_WIDTH)
         sub.prose(finding.detail or finding.message)
-        if finding.created and finding.created != lead.created:
+        if finding.created is not None and finding.created != lead.created:
             sub.sites(finding)
         elif finding.closed and finding.closed != lead.closed:
             sub.site("closed", finding.closed, context=0)
