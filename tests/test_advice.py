@@ -209,3 +209,54 @@ class AdviceTests(unittest.SynchronousTestCase):
         self.assertIn("FakeReactor.callLater", fix)
         self.assertNotIn("pass the code a", fix)  # it already is a Clock
         self.assertNotIn("cancel", fix)  # the test cannot reach the call
+
+
+MANY = "advice_many"
+
+
+def _summary_lines(output: str) -> list[str]:
+    lines = output.splitlines()
+    start = lines.index("trial-strictclean summary")
+    end = next(i for i in range(start, len(lines)) if not lines[i].strip())
+    return lines[start:end]
+
+
+class ScalingSummaryTests(unittest.SynchronousTestCase):
+    """Item 5: 1,000 tests leaving the same timer from one helper."""
+
+    def test_output_is_small(self):
+        run = cached_run("--reporter=strictclean", MANY)
+        self.assertEqual(run.counts.get("errors"), 1000, run.output[-2000:])
+        self.assertLess(len(run.output.encode()), 300_000)
+
+    def test_summary_groups_by_creation_site(self):
+        from .test_diagnosis import line_of
+
+        summary = _summary_lines(cached_run("--reporter=strictclean", MANY).output)
+        self.assertLessEqual(len(summary), 20, summary)
+        line = line_of("many", module=MANY)
+        self.assertIn(f"    tests/fixtures/{MANY}.py:{line} in start_timer: delayed-call, 1000 tests", "\n".join(summary))
+        self.assertIn(f"{MANY}.Many.test_0000", "\n".join(summary))
+        self.assertEqual(too_wide("\n".join(summary)), [])
+
+    def test_repeats_refer_back(self):
+        run = cached_run("--reporter=strictclean", MANY)
+        first = run.error_text(f"{MANY}.Many.test_0000")
+        self.assertIn("   fix ", first)
+        later = run.error_text(f"{MANY}.Many.test_0500")
+        self.assertIn(f"same as in {MANY}.Many.test_0000,", " ".join(later.split()))
+        self.assertNotIn("   fix ", later)
+        # One short block for all 999: Trial lists their ids under it.
+        self.assertEqual(run.output.count(f"same      as in {MANY}.Many.test_0000,"), 1)
+
+    def test_summary_caps_the_sites(self):
+        from trial_strictclean.core.outcomes import TestRecord
+        from trial_strictclean.render.summary import render_summary
+
+        records = [
+            TestRecord(f"t.T.test_{n}", "error", 0.0, (_long_finding(created=Site(f"f{n}.py", n, "f"), group=1),))
+            for n in range(50)
+        ]
+        summary = render_summary(records, [], [], []).strip("\n").splitlines()
+        self.assertLessEqual(len(summary), 22, summary)
+        self.assertIn("    and 42 more sites, in 42 tests (their blocks are above)", summary)

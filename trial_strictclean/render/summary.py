@@ -1,31 +1,77 @@
 """
-The end of the text output: which tests left the reactor dirty, findings
-per kind, what was ignored, which ignore rules are stale, and where the
-reports were written.
+The end of the text output: how many tests left the reactor dirty, where
+the leftovers were created (one entry per creation site, whatever the size
+of the suite), findings per kind, what was ignored, which ignore rules are
+stale, and where the reports were written.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+from ..core.findings import Finding
 from ..core.ignore import Ignored
 from ..core.outcomes import TestRecord
-from .text import WIDTH, wrap
+from .text import WIDTH, items, wrap
+
+# Creation sites listed; the rest are counted on one line.
+MAX_SITES = 8
 
 
 def _counts(counter: Counter) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted(counter.items()))
 
 
-def render_summary(records: list[TestRecord], ignored: list[Ignored], stale: list[str], written: list[tuple[str, str]]) -> str:
+def _site(finding: Finding) -> str:
+    if finding.created is None:
+        return "(no line of the tests' code was on the stack)"
+    return f"{finding.created.location()} in {finding.created.function}"
+
+
+def by_site(records: list[TestRecord]) -> list[tuple[str, str, list[str]]]:
+    """(site, kind, ids of the tests that left it), most tests first."""
+    tests: dict[tuple[str, str], set[str]] = {}
+    for record in records:
+        for parts in items(list(record.findings)):
+            lead = parts[0][0]
+            tests.setdefault((_site(lead), lead.kind), set()).add(record.id)
+    ordered = sorted(tests.items(), key=lambda pair: (-len(pair[1]), pair[0]))
+    return [(site, kind, sorted(ids)) for (site, kind), ids in ordered]
+
+
+def _first_ids(ids: list[str], room: int) -> list[str]:
+    """As many test ids as fit in ``room`` columns, at least one."""
+    shown: list[str] = []
+    for test_id in ids:
+        if shown and len(", ".join([*shown, test_id])) > room:
+            break
+        shown.append(test_id)
+    return shown
+
+
+def render_summary(
+    records: list[TestRecord], ignored: list[Ignored], stale: list[str], written: list[tuple[str, str]],
+    width: int = WIDTH,
+) -> str:
     dirty = [record for record in records if record.findings]
     if not (dirty or ignored or stale or written):
         return ""
     out = ["", "trial-strictclean summary"]
     if dirty:
         out.append(f"  tests left dirty: {len(dirty)}")
-        out += [f"    {record.id}" for record in dirty]
-        out += wrap("findings: " + _counts(Counter(f.kind for r in dirty for f in r.findings)), WIDTH, "  ", "    ")
+        sites = by_site(dirty)
+        out.append("  where the leftovers were created (line: kind, tests):")
+        for site, kind, ids in sites[:MAX_SITES]:
+            shown = _first_ids(ids, width - 6)
+            noun = "test" if len(ids) == 1 else "tests"
+            more = f" ({len(ids) - len(shown)} not listed)" if len(ids) > len(shown) else ""
+            out.append(f"    {site}: {kind}, {len(ids)} {noun}{more}")
+            out.append("      " + ", ".join(shown))
+        if len(sites) > MAX_SITES:
+            rest = sites[MAX_SITES:]
+            tests = len({test_id for _, _, ids in rest for test_id in ids})
+            out.append(f"    and {len(rest)} more sites, in {tests} tests (their blocks are above)")
+        out += wrap("findings: " + _counts(Counter(f.kind for r in dirty for f in r.findings)), width, "  ", "    ")
     else:
         out.append("  tests left dirty: none")
     if ignored:

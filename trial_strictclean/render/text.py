@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import re
 import textwrap
 from collections import Counter
 
@@ -198,4 +199,38 @@ def render(findings: list[Finding], root: str = "", color: bool = False, width: 
     for number, parts in enumerate(items(findings), 1):
         out.append("")
         out.append(render_item(parts, number, root, color, width))
+    return "\n".join(out) + "\n"
+
+
+_NUMBERS = re.compile(r"0x[0-9a-fA-F]+|\d+")
+
+
+def signature(findings: list[Finding]) -> tuple | None:
+    """
+    What makes two tests' blocks the same story: each item's kinds,
+    resources (numbers aside: ports, addresses) and creation sites, but not
+    the test's own line that led there. None when a leftover has no site.
+    """
+    if any(f.created is None for f in findings):
+        return None
+    return tuple(
+        tuple((p[0].kind, p[0].side, len(p), p[0].created, _NUMBERS.sub("N", p[0].resource)) for p in parts)
+        for parts in items(findings)
+    )
+
+
+def render_repeat(findings: list[Finding], first: str, width: int = WIDTH, color: bool = False) -> str:
+    """A short block for a test that left the same as an earlier one."""
+    paint = _Painter(color)
+    out = [paint("headline", line) for line in wrap(headline(findings), width)]
+    for number, parts in enumerate(items(findings), 1):
+        lead = parts[0][0]
+        out.append("")
+        out += wrap(f"{number}. {_kind(lead)}{_times(parts[0])}: {lead.resource}", width, "", _INDENT)
+        block = _Block(paint, "", width)
+        block.prose(
+            f"as in {first}, whose block above says where it came from and how to fix it.", "same"
+        )
+        block.lines.append(f"{_INDENT}{paint('label', 'created'.ljust(_LABEL_WIDTH))}{lead.created.location()} in {lead.created.function}")
+        out += block.lines
     return "\n".join(out) + "\n"

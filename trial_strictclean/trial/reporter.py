@@ -22,7 +22,7 @@ from ..core.session_factory import new_session
 from ..render.github import annotations, repository_root
 from ..render.report_files import Reports, check_writable
 from ..render.summary import render_summary
-from ..render.text import WIDTH, render
+from ..render.text import WIDTH, render, render_repeat, signature
 from . import distributed, glue
 from .verdict import Delivery, DirtyReactor
 
@@ -79,6 +79,26 @@ def _load_config() -> config.Config:
 # Also at import: trial -j starts its workers before it creates this
 # reporter, and they must start with inspection in them.
 distributed.install_main(ROOT, check=_load_config)
+
+
+# How many tests must tell the same story before all but one refer back.
+REFER_BACK_FROM = 10
+
+
+def _first_with(results) -> dict:
+    """
+    For each story that many dirty tests tell (text.signature), the test
+    that gets the full block: the first by id, so that trial -j, which
+    reports in another order, says the same.
+    """
+    tests: dict = {}
+    for case, fail, *_ in results:
+        if isinstance(fail, Failure) and fail.check(DirtyReactor):
+            key = signature(list(fail.value.findings))
+            if key is not None:
+                tests.setdefault(key, []).append(case.id())
+    # A few tests get their full blocks each; many refer back.
+    return {key: min(ids) for key, ids in tests.items() if len(ids) >= REFER_BACK_FROM}
 
 
 class _Colorizer:
@@ -164,9 +184,28 @@ class StrictCleanReporter(TreeReporter):
             self._reports.outcomes.failure(test, as_failure(error), "error")
         super().addError(test, error)
 
+    def _groupResults(self, results, formatter):
+        # Trial's own grouping (tests whose text is the same are listed under
+        # one block), knowing which test each text is for.
+        self._first_with = _first_with(results)
+        groups = {}
+        for case, *outcome in results:
+            self._formatting = case
+            groups.setdefault(formatter(*outcome), []).append(case)
+        self._formatting = None
+        return list(groups.items())
+
     def _formatFailureTraceback(self, fail):
         if isinstance(fail, Failure) and fail.check(DirtyReactor):
-            return render(list(fail.value.findings), ROOT, self._color, self._width)
+            findings = list(fail.value.findings)
+            # A helper that leaves the same thing in 1,000 tests: the full
+            # block once, then a short one (the same text for all, so Trial
+            # lists those tests under one block).
+            case = getattr(self, "_formatting", None)
+            first = getattr(self, "_first_with", {}).get(signature(findings))
+            if case is not None and first is not None and first != case.id():
+                return render_repeat(findings, first, self._width, self._color)
+            return render(findings, ROOT, self._color, self._width)
         return super()._formatFailureTraceback(fail)
 
     def _printUnexpectedSuccess(self, todo):
@@ -180,7 +219,9 @@ class StrictCleanReporter(TreeReporter):
         # The end of our text comes just before Trial's PASSED/FAILED line.
         reports = self._reports
         written = reports.finish()
-        text = render_summary(reports.outcomes.records(), reports.triage.ignored, reports.triage.stale(), written)
+        text = render_summary(
+            reports.outcomes.records(), reports.triage.ignored, reports.triage.stale(), written, self._width
+        )
         if text:
             self._write("%s\n", text)
         super()._printSummary()
