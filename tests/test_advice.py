@@ -260,3 +260,21 @@ class ScalingSummaryTests(unittest.SynchronousTestCase):
         summary = render_summary(records, [], [], []).strip("\n").splitlines()
         self.assertLessEqual(len(summary), 22, summary)
         self.assertIn("    and 42 more sites, in 42 tests (their blocks are above)", summary)
+
+
+class SmallThingsTests(unittest.SynchronousTestCase):
+    """Item 7."""
+
+    def test_reports_follow_the_umask(self):
+        from trial_strictclean.render.report_files import write_atomically
+
+        folder = self.mktemp()
+        os.makedirs(folder)
+        for mask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
+            old = os.umask(mask)
+            try:
+                path = os.path.join(folder, f"r{mask:o}.json")
+                write_atomically(path, b"{}")
+            finally:
+                os.umask(old)
+            self.assertEqual(os.stat(path).st_mode & 0o777, mode, oct(mask))

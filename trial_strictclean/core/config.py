@@ -58,6 +58,13 @@ class Config:
     ignore: tuple[Rule, ...] = field(default=())
     # The pyproject.toml the settings came from, if any.
     source: str | None = None
+    # (key, where it was set): "path [tool.trial_strictclean]" or
+    # "environment variable NAME", for messages about a setting's value.
+    origins: tuple[tuple[str, str], ...] = field(default=())
+
+    def origin(self, key: str) -> str | None:
+        """Where ``key`` was set: a file and table, or an environment variable."""
+        return dict(self.origins).get(key)
 
     def annotations_wanted(self, environ=os.environ) -> bool:
         if self.github_annotations == "auto":
@@ -172,6 +179,7 @@ def _env_value(key: str, text: str, name: str):
 def load(cwd: str, environ=os.environ) -> Config:
     """The configuration for a run started in ``cwd``; raises ConfigError."""
     settings: dict = {}
+    origins: dict[str, str] = {}
     source = find_pyproject(cwd)
     if source is not None:
         table = _read_pyproject(source)
@@ -183,6 +191,7 @@ def load(cwd: str, environ=os.environ) -> Config:
                     f"the keys are {', '.join(KEYS)}"
                 )
             _apply(settings, key, value, f"{source} [{TABLE}]", base)
+            origins[key] = f"{source} [{TABLE}]"
     names = {env_name(key): key for key in KEYS}
     for name in sorted(environ):
         if not name.startswith(ENV_PREFIX):
@@ -195,4 +204,5 @@ def load(cwd: str, environ=os.environ) -> Config:
                 f"the variables are {', '.join(names)}"
             )
         _apply(settings, key, _env_value(key, text, name), f"environment variable {name}", cwd)
-    return Config(source=source, **settings)
+        origins[key] = f"environment variable {name}"
+    return Config(source=source, origins=tuple(origins.items()), **settings)
