@@ -278,3 +278,20 @@ class SmallThingsTests(unittest.SynchronousTestCase):
             finally:
                 os.umask(old)
             self.assertEqual(os.stat(path).st_mode & 0o777, mode, oct(mask))
+
+    def test_until_failure_one_summary(self):
+        from .trialrun import run_trial
+
+        folder = self.mktemp()
+        os.makedirs(folder)
+        path = os.path.join(os.path.abspath(folder), "r.json")
+        run = run_trial("--reporter=strictclean", "--until-failure", "advice_passes",
+                        env={"TRIAL_STRICTCLEAN_JSON": path})
+        self.assertIn("Test Pass 2", run.output)
+        self.assertEqual(run.output.count("trial-strictclean summary"), 1, run.output)
+        self.assertIn("trial-strictclean summary (pass 2; the passes before it passed)", run.output)
+        import json
+
+        with open(path) as file:
+            [test] = json.load(file)["tests"]
+        self.assertEqual((test["outcome"], len(test["findings"])), ("error", 1))

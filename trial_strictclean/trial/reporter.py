@@ -34,6 +34,15 @@ ROOT = os.getcwd()
 capture.install()
 
 
+# trial --until-failure builds a reporter for every pass and stops after
+# the first pass that fails: only that pass (the last) prints our summary.
+_UNTIL_FAILURE = any(
+    arg == "--until-failure" or (arg[:1] == "-" and arg[1:2] != "-" and "u" in arg[1:].split("=")[0])
+    for arg in sys.argv[1:]
+)
+_passes = 0
+
+
 def _wants_color(stream, setting: str = "auto") -> bool:
     if setting != "auto":
         return setting == "always"
@@ -121,8 +130,10 @@ class StrictCleanReporter(TreeReporter):
     """Trial's tree reporter that fails each test leaving the reactor dirty."""
 
     def __init__(self, stream=sys.stdout, tbformat="default", realtime=False, publisher=None):
+        global _passes
         settings = _load_config()
         super().__init__(stream, tbformat, realtime, publisher)
+        _passes += 1
         self._color = _wants_color(stream, settings.color)
         self._width = _text_width(stream)
         # Trial colours a terminal whatever NO_COLOR says; ours does not.
@@ -219,9 +230,17 @@ class StrictCleanReporter(TreeReporter):
         # The end of our text comes just before Trial's PASSED/FAILED line.
         reports = self._reports
         written = reports.finish()
+        if _UNTIL_FAILURE and self.wasSuccessful() and self.testsRun:
+            # Another pass follows; the reports of this one are written.
+            super()._printSummary()
+            return
         text = render_summary(
             reports.outcomes.records(), reports.triage.ignored, reports.triage.stale(), written, self._width
         )
+        if text and _UNTIL_FAILURE and _passes > 1:
+            text = text.replace(
+                "trial-strictclean summary", f"trial-strictclean summary (pass {_passes}; the passes before it passed)", 1
+            )
         if text:
             self._write("%s\n", text)
         super()._printSummary()
