@@ -156,9 +156,11 @@ def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
         if function.rsplit(".", 1)[-1] == "callLater":
             # A test double standing in for the reactor that hands calls on
             # to the real one: the double is the place to fix, once.
+            # Python 3.10 sites name the method without its class.
+            who = function if "." in function else f"The fake reactor's {function}"
             return (
                 None,
-                f"{function} (shared test code) hands the call to the real reactor, "
+                f"{who} (shared test code) hands the call to the real reactor, "
                 "where the test cannot reach it. Fix it once there: keep the call "
                 "on the fake (it is already a clock: advance it), or have the test "
                 "wait for the call to run before it ends.",
