@@ -296,3 +296,27 @@ class SmallThingsTests(unittest.SynchronousTestCase):
         with open(path) as file:
             [test] = json.load(file)["tests"]
         self.assertEqual((test["outcome"], len(test["findings"])), ("error", 1))
+
+    def test_endpoint_connect_protocol(self):
+        block = _pool_run().error_text(f"{POOL}.Endpoint.test_connect_protocol")
+        fix = _fixed(block)
+        self.assertIn("protocol.transport.loseConnection()", fix)
+        self.assertIn("connectProtocol", fix)
+        self.assertIn("last in, first out", fix)
+
+    def test_library_call_is_waited_for_not_cancelled(self):
+        from trial_strictclean.core.diagnosis.calls import _call_advice
+
+        wait_for, fix = _call_advice(None, None, ())
+        self.assertIn("flush or drain", wait_for)
+        self.assertIn("do not cancel it", fix)
+        self.assertNotIn("Clock", fix)
+
+    def test_code_under_test_owns_the_timer(self):
+        from trial_strictclean.core.diagnosis.calls import _call_advice
+
+        helper = Site("app/cache.py", 12, "Cache.refresh")
+        _, fix = _call_advice(None, helper, (Site("tests/test_cache.py", 30, "T.test_refresh"),))
+        self.assertIn("Cache.refresh", fix)
+        self.assertIn("task.Clock", fix)
+        self.assertNotIn("addCleanup", fix)

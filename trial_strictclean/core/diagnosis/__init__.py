@@ -113,5 +113,5 @@ def diagnose(reactor, leftovers: Leftovers, root: str = "") -> tuple[list[Findin
     for work in leftovers.threads:
         add(lambda: thread_finding(ctx, work), "thread-work", work, None)
 
-    grouped = group(findings, _ORDER)
+    grouped = group(findings, _ORDER, ctx.root)
     return [f for f, _ in grouped], [subject for _, subject in grouped]

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from ..findings import Finding
 from .common import address, is_a, safe, unwrap_protocol
-from .naming import name_for
+from .naming import line_name, name_for, source_line
 
 
 def _pool_of(obj):
@@ -57,7 +57,7 @@ class _Union:
         self.parent[self.find(a)] = self.find(b)
 
 
-def group(findings: list[tuple[Finding, object, object]], order: dict) -> list[tuple[Finding, object]]:
+def group(findings: list[tuple[Finding, object, object]], order: dict, root: str = "") -> list[tuple[Finding, object]]:
     """
     ``(finding, anchor, subject)`` triples, numbered by group (one root
     cause each), kept together, each group's fix made one fix.
@@ -108,13 +108,13 @@ def group(findings: list[tuple[Finding, object, object]], order: dict) -> list[t
     for number, indexes in members.items():
         parts = [findings[i] for i in indexes]
         parts.sort(key=lambda t: (order.get(t[0].kind, 5), 0 if t[0].side != "client" else 1))
-        fix = group_fix([f for f, _, _ in parts], [anchors[i] for i in indexes], [s for _, _, s in parts])
+        fix = group_fix([f for f, _, _ in parts], [anchors[i] for i in indexes], [s for _, _, s in parts], root)
         for finding, _, subject in parts:
             result.append((replace(finding, group=number, fix=fix), subject))
     return result
 
 
-def group_fix(findings: list[Finding], anchors: list, subjects: list) -> str | None:
+def group_fix(findings: list[Finding], anchors: list, subjects: list, root: str = "") -> str | None:
     """One fix for a group: the root cause's, said once."""
     lead = findings[0]
     if len({(f.kind, f.side) for f in findings}) == 1:
@@ -137,8 +137,9 @@ def group_fix(findings: list[Finding], anchors: list, subjects: list) -> str | N
     port = next((f for f in findings if f.kind == "listening-port-open"), None)
     if port is not None:
         steps.append("stop the port (port.stopListening())")
-    if any(f.side == "client" and f.kind == "connection-open" for f in findings):
-        steps.append("close the client end (transport.loseConnection())")
+    client = next((f for f in findings if f.side == "client" and f.kind == "connection-open"), None)
+    if client is not None:
+        steps.append(f"close the client end ({_client_close(client, root)})")
     waits = []
     if any(f.kind.startswith("listening-port") for f in findings):
         waits.append("the Deferred stopListening() returns")
@@ -148,6 +149,20 @@ def group_fix(findings: list[Finding], anchors: list, subjects: list) -> str | N
     do = (", ".join(steps) + ", then wait") if steps else "Wait"
     text = f"{do[:1].upper()}{do[1:]} for all of them: {'; '.join(waits)}."
     return (
-        text + " trial_strictclean.testing.connected_pair(self, server_factory, "
+        text + " As cleanups: register the waits first and the closes last, since "
+        "Trial runs cleanups last in, first out; "
+        "trial_strictclean.testing.connected_pair(self, server_factory, "
         "client_factory) sets up a connected pair with those cleanups."
     )
+
+
+def _client_close(client: Finding, root: str) -> str:
+    """How the test closes a client end, in the words of its creation line."""
+    line = source_line(client.created, root)
+    if "connectProtocol(" in line:
+        name = line_name(client.created, root) or "protocol"
+        return (
+            f"{name}.transport.loseConnection(), {name} being the protocol that "
+            "connectProtocol's Deferred fires with"
+        )
+    return "transport.loseConnection()"

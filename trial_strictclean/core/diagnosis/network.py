@@ -136,7 +136,8 @@ def connection_finding(ctx: Context, conn, side: str) -> Finding:
         fix = (
             f"Fire a Deferred from {lost} and return it from the test or a "
             "cleanup; trial_strictclean.testing.wait_for_disconnect(protocol) "
-            "gives one."
+            "gives one. Register the cleanup that waits before the one that "
+            "closes: Trial runs cleanups last in, first out."
         )
     if closing:
         state = "closing"
