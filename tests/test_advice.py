@@ -320,3 +320,29 @@ class SmallThingsTests(unittest.SynchronousTestCase):
         self.assertIn("Cache.refresh", fix)
         self.assertIn("task.Clock", fix)
         self.assertNotIn("addCleanup", fix)
+
+
+class NamingTests(unittest.SynchronousTestCase):
+    """Item 1: the user's expression, read from the creation line."""
+
+    def test_lines(self):
+        from trial_strictclean.core.diagnosis.naming import line_name
+
+        cases = [
+            ("self.heartbeat = task.LoopingCall(beat)", None, "self.heartbeat"),
+            ("        port = reactor.listenTCP(0, f)", None, "port"),
+            ("self.timer: IDelayedCall = reactor.callLater(1, f)", None, "self.timer"),
+            ("self.heartbeat.start(60, now=False)", "start", "self.heartbeat"),
+            ("d = self.loop.start(1)", "start", "self.loop"),
+            ("reactor.callLater(30, print, 'x')", None, None),
+            ("if a == reactor.callLater(1, f):", None, None),
+        ]
+        for code, method, expected in cases:
+            self.assertEqual(line_name(Site("nowhere.py", 1, "f", code), method=method), expected, code)
+
+    def test_attribute_of_a_test(self):
+        from trial_strictclean.core.diagnosis.naming import name_for
+
+        self.kept = object()
+        self.assertEqual(name_for(self.kept, "thing"), "self.kept")
+        self.assertEqual(name_for(object(), "thing"), "thing")

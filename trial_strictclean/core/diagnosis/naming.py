@@ -19,6 +19,13 @@ _ASSIGNED = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(?::[^=]+)?=(?!=)\s*")
 _CALLED_ON = re.compile(r"^\s*(?:return\s+|yield\s+|await\s+|\w+\s*=\s*)?([A-Za-z_][\w.]*)\.(\w+)\(")
 
 
+def _key_of(namespace: dict, obj) -> str | None:
+    for key, value in list(namespace.items()):
+        if value is obj and isinstance(key, str) and key.isidentifier():
+            return key
+    return None
+
+
 def attribute_name(obj) -> str | None:
     """``self.name`` when a test case keeps ``obj`` as an attribute."""
     try:
@@ -26,10 +33,15 @@ def attribute_name(obj) -> str | None:
     except Exception:
         return None
     for holder in referrers:
-        if not isinstance(holder, dict):
-            continue
-        for key, value in list(holder.items()):
-            if value is not obj or not isinstance(key, str) or not key.isidentifier():
+        # Python 3.11+ keeps an instance's attributes inline until its
+        # __dict__ is asked for: the referrer is then the instance itself.
+        if hasattr(holder, "addCleanup") and isinstance(getattr(holder, "__dict__", None), dict):
+            key = _key_of(vars(holder), obj)
+            if key:
+                return f"self.{key}"
+        elif isinstance(holder, dict):
+            key = _key_of(holder, obj)
+            if key is None:
                 continue
             for owner in gc.get_referrers(holder):
                 if getattr(owner, "__dict__", None) is holder and hasattr(owner, "addCleanup"):
@@ -58,8 +70,10 @@ def line_name(site: Site | None, root: str = "", method: str | None = None) -> s
 
 
 def name_for(obj, fallback: str, site: Site | None = None, root: str = "", method: str | None = None) -> str:
-    """The user's expression for ``obj``: an attribute, the creation line's name, or ``fallback``."""
+    """The user's expression for ``obj``: the creation line's name, an attribute, or ``fallback``."""
+    # The line first: reading it is cheap, while looking for an attribute
+    # walks every object the garbage collector tracks.
     try:
-        return attribute_name(obj) or line_name(site, root, method) or fallback
+        return line_name(site, root, method) or attribute_name(obj) or fallback
     except Exception:
         return fallback
