@@ -107,6 +107,8 @@ def group(findings: list[tuple[Finding, object, object]], order: dict, root: str
     result = []
     for number, indexes in members.items():
         parts = [findings[i] for i in indexes]
+        # The port's line leads: for a pooled connection the client end
+        # often has no line of the test's code (the pool made it).
         parts.sort(key=lambda t: (order.get(t[0].kind, 5), 0 if t[0].side != "client" else 1))
         fix = group_fix([f for f, _, _ in parts], [anchors[i] for i in indexes], [s for _, _, s in parts], root)
         for finding, _, subject in parts:
