@@ -131,6 +131,7 @@ class GroupingTests(unittest.SynchronousTestCase):
         block = _pool_run().error_text(f"{POOL}.SharedFake.test_many_zero_delay_calls")
         self.assertEqual(len(re.findall(r"^\d+\. ", block, re.MULTILINE)), 1, block)
         self.assertIn("1. delayed-call (x 29): ", block)
+        self.assertIn("Still pending (due now).", block)
         self.assertLess(len(block.splitlines()), 20, block)
 
     def test_group_in_json(self):
@@ -318,6 +319,7 @@ class SmallThingsTests(unittest.SynchronousTestCase):
         helper = Site("app/cache.py", 12, "Cache.refresh")
         _, fix = _call_advice(None, helper, (Site("tests/test_cache.py", 30, "T.test_refresh"),))
         self.assertIn("Cache.refresh", fix)
+        self.assertIn("flush or drain", fix)
         self.assertIn("task.Clock", fix)
         self.assertNotIn("addCleanup", fix)
 

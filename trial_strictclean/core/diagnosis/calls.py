@@ -25,7 +25,12 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
     qualname = getattr(func, "__qualname__", "") or ""
     name = getattr(func, "__name__", "") or ""
     remaining = safe(lambda: call.getTime() - ctx.reactor.seconds(), None)
-    due = f"due in {remaining:.2f}s" if isinstance(remaining, float) else "pending"
+    if not isinstance(remaining, float):
+        due = "pending"
+    elif remaining < 0.005:
+        due = "due now"  # a zero-delay call: the next reactor turn runs it
+    else:
+        due = f"due in {remaining:.2f}s"
     created, callers = ctx.created(call)
 
     if is_a(func, "twisted.internet.task", ("LoopingCall",)):
@@ -168,9 +173,11 @@ def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
         return (
             None,
             f"The call is scheduled inside {function} (code the test calls, at the "
-            "'called from' line), where the test cannot cancel it. Pass that code "
-            "a twisted.internet.task.Clock instead of the reactor and advance the "
-            "clock; or have the test wait for the call to run before it ends.",
+            "'called from' line), where the test cannot cancel it. Have the test "
+            "wait for it before it ends (a Deferred that fires once it has run, or "
+            "that code's own flush or drain call where it has one); or pass that "
+            "code a twisted.internet.task.Clock instead of the reactor and advance "
+            "the clock.",
         )
     name = line_name(created, ctx.root)
     if name:
