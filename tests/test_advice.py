@@ -348,3 +348,14 @@ class NamingTests(unittest.SynchronousTestCase):
         self.kept = object()
         self.assertEqual(name_for(self.kept, "thing"), "self.kept")
         self.assertEqual(name_for(object(), "thing"), "thing")
+
+
+class GroupFixTests(unittest.SynchronousTestCase):
+    def test_port_connection_and_timeout_one_fix(self):
+        run = cached_run("--reporter=strictclean", "kinds_dirty", "kinds_clean")
+        block = run.error_text("kinds_dirty.Connections.test_protocol_timeout")
+        fix = _fixed(block)
+        self.assertTrue(fix.startswith("Stop the port (port.stopListening()), close the client end"), fix)
+        self.assertIn("The protocol's timeout goes when its connection closes.", fix)
+        self.assertIn("last in, first out", fix)
+        self.assertNotIn("setTimeout", block)

@@ -138,7 +138,7 @@ def group_fix(findings: list[Finding], anchors: list, subjects: list, root: str 
     steps = []
     port = next((f for f in findings if f.kind == "listening-port-open"), None)
     if port is not None:
-        steps.append("stop the port (port.stopListening())")
+        steps.append(f"stop the port ({line_name(port.created, root) or 'port'}.stopListening())")
     client = next((f for f in findings if f.side == "client" and f.kind == "connection-open"), None)
     if client is not None:
         steps.append(f"close the client end ({_client_close(client, root)})")
@@ -146,10 +146,10 @@ def group_fix(findings: list[Finding], anchors: list, subjects: list, root: str 
     if any(f.kind.startswith("listening-port") for f in findings):
         waits.append("the Deferred stopListening() returns")
     waits += [f.wait_for for f in ends if f.wait_for]
-    if any(f.kind == "protocol-timeout" for f in findings):
-        waits.append("(the protocol's timeout goes when its connection closes)")
     do = (", ".join(steps) + ", then wait") if steps else "Wait"
     text = f"{do[:1].upper()}{do[1:]} for all of them: {'; '.join(waits)}."
+    if any(f.kind == "protocol-timeout" for f in findings):
+        text += " The protocol's timeout goes when its connection closes."
     return (
         text + " As cleanups: register the waits first and the closes last, since "
         "Trial runs cleanups last in, first out; "
