@@ -358,4 +358,4 @@ class GroupFixTests(unittest.SynchronousTestCase):
         self.assertTrue(fix.startswith("Stop the port (port.stopListening()), close the client end"), fix)
         self.assertIn("The protocol's timeout goes when its connection closes.", fix)
         self.assertIn("last in, first out", fix)
-        self.assertNotIn("setTimeout", block)
+        self.assertNotIn("setTimeout(None)", block)
