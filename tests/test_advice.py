@@ -308,7 +308,9 @@ class SmallThingsTests(unittest.SynchronousTestCase):
     def test_library_call_is_waited_for_not_cancelled(self):
         from trial_strictclean.core.diagnosis.calls import _call_advice
 
-        wait_for, fix = _call_advice(None, None, ())
+        from trial_strictclean.core.diagnosis.common import Context
+
+        wait_for, fix = _call_advice(Context(None, ""), None, ())
         self.assertIn("flush or drain", wait_for)
         self.assertIn("do not cancel it", fix)
         self.assertNotIn("Clock", fix)
@@ -317,7 +319,9 @@ class SmallThingsTests(unittest.SynchronousTestCase):
         from trial_strictclean.core.diagnosis.calls import _call_advice
 
         helper = Site("app/cache.py", 12, "Cache.refresh")
-        _, fix = _call_advice(None, helper, (Site("tests/test_cache.py", 30, "T.test_refresh"),))
+        from trial_strictclean.core.diagnosis.common import Context
+
+        _, fix = _call_advice(Context(None, ""), helper, (Site("tests/test_cache.py", 30, "T.test_refresh"),))
         self.assertIn("Cache.refresh", fix)
         self.assertIn("flush or drain", fix)
         self.assertIn("task.Clock", fix)
@@ -359,3 +363,15 @@ class GroupFixTests(unittest.SynchronousTestCase):
         self.assertIn("The protocol's timeout goes when its connection closes.", fix)
         self.assertIn("last in, first out", fix)
         self.assertNotIn("setTimeout(None)", block)
+
+    def test_helper_that_returns_the_call(self):
+        from trial_strictclean.core.diagnosis.calls import _call_advice
+        from trial_strictclean.core.diagnosis.common import Context
+
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as file:
+            file.write("def start_timer():\n    return reactor.callLater(5, f)\n")
+        helper = Site(path, 2, "start_timer")
+        _, fix = _call_advice(Context(None, ""), helper, (Site("t.py", 9, "T.test_it"),))
+        self.assertIn("start_timer() returns the DelayedCall: keep it (call = start_timer(...))", fix)
+        self.assertIn("self.addCleanup(call.cancel)", fix)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..capture import closing_ports
 from ..findings import Finding
 from .common import Context, describe_callable, is_a, make_finding, safe, type_name
-from .naming import line_name, name_for
+from .naming import line_name, name_for, source_line
 from .network import closing_port_finding, connector_finding
 
 
@@ -169,6 +169,16 @@ def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
                 "where the test cannot reach it. Fix it once there: keep the call "
                 "on the fake (it is already a clock: advance it), or have the test "
                 "wait for the call to run before it ends.",
+            )
+        if source_line(created, ctx.root).lstrip().startswith("return "):
+            # The helper hands the DelayedCall back: the test can keep it.
+            helper = created.function.rsplit(".", 1)[-1]
+            return (
+                None,
+                f"{helper}() returns the DelayedCall: keep it (call = {helper}(...)) "
+                "and cancel it when the test ends: self.addCleanup(call.cancel). To "
+                "let it run instead, pass that code a twisted.internet.task.Clock and "
+                "advance that.",
             )
         return (
             None,
