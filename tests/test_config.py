@@ -85,7 +85,16 @@ BAD = {
     "ignore not a list": ('ignore = "delayed-call"', {}, ["ignore", "delayed-call", "list"]),
     "bad env ignore": (None, {"TRIAL_STRICTCLEAN_IGNORE": "[{kind="}, ["TRIAL_STRICTCLEAN_IGNORE", "TOML"]),
     "not toml": ("json = ", {}, ["pyproject.toml", "TOML"]),
-    "unwritable report": ('json = "pyproject.toml/r.json"', {}, ["json", "pyproject.toml/r.json"]),
+    "unwritable report": (
+        'json = "pyproject.toml/r.json"',
+        {},
+        ["json", "pyproject.toml/r.json", "pyproject.toml [tool.trial_strictclean]"],
+    ),
+    "unwritable report from env": (
+        None,
+        {"TRIAL_STRICTCLEAN_JUNIT_XML": "/dev/null/r.xml"},
+        ["junit-xml", "/dev/null/r.xml", "environment variable TRIAL_STRICTCLEAN_JUNIT_XML"],
+    ),
 }
 
 

@@ -84,15 +84,37 @@ def line_of(tag: str, role: str = "created", module: str = DIRTY) -> int:
     return found[0]
 
 
-def findings_in(block: str) -> list[str]:
-    """The text of each numbered finding of one rendered block."""
+_PART_START = re.compile(r"^(?=   part\s)", re.MULTILINE)
+_CREATED = re.compile(r"^\s*created\s.*$", re.MULTILINE)
+
+
+def items_in(block: str) -> list[str]:
+    """The text of each numbered item (one root cause) of one rendered block."""
     starts = [m.start() for m in _FINDING_START.finditer(block)]
     return [block[a:b] for a, b in zip(starts, starts[1:] + [len(block)])]
 
 
+def findings_in(block: str) -> list[str]:
+    """
+    The text of each finding: an item's lead, then each part listed under
+    it; a part created on its lead's line does not repeat it, so it gets
+    the lead's "created" line here.
+    """
+    found = []
+    for item in items_in(block):
+        lead, *parts = _PART_START.split(item)
+        found.append(lead)
+        created = _CREATED.search(lead)
+        for part in parts:
+            if not _CREATED.search(part) and created:
+                part += "\n" + created.group(0)
+            found.append(part)
+    return found
+
+
 def header(kind: str, side: str | None) -> re.Pattern:
     label = f"{kind} ({side})" if side else kind
-    return re.compile(rf"^\d+\. {re.escape(label)}: ", re.MULTILINE)
+    return re.compile(rf"^(?:\d+\.|\s+part)\s+{re.escape(label)}(?: \(x \d+\))?: ", re.MULTILINE)
 
 
 def site_pattern(role: str, tag: str) -> re.Pattern:
@@ -150,9 +172,10 @@ class KindsOnReactor:
         self.assertRegex(block, rf"called\s+from \S*{DIRTY}\.py:{line} in ")
 
     def test_related_findings_are_together(self):
-        """A port and both ends of its connection form one group, in order."""
+        """A port, both ends of its connection and its timeout are one item, in order."""
         block = self.run_fixtures().error_text(f"{DIRTY}.Connections.test_protocol_timeout")
-        kinds = [p.split(":")[0].split(". ", 1)[1] for p in findings_in(block)]
+        self.assertEqual(len(items_in(block)), 1, block)
+        kinds = [re.split(r"\. |part\s+", p.split(":")[0].strip(), maxsplit=1)[1] for p in findings_in(block)]
         self.assertEqual(
             kinds,
             [

@@ -71,6 +71,13 @@ class Config:
     baseline_stale: str = "report"
     # The pyproject.toml the settings came from, if any.
     source: str | None = None
+    # (key, where it was set): "path [tool.trial_strictclean]" or
+    # "environment variable NAME", for messages about a setting's value.
+    origins: tuple[tuple[str, str], ...] = field(default=())
+
+    def origin(self, key: str) -> str | None:
+        """Where ``key`` was set: a file and table, or an environment variable."""
+        return dict(self.origins).get(key)
 
     def annotations_wanted(self, environ=os.environ) -> bool:
         if self.github_annotations == "auto":
@@ -191,6 +198,7 @@ def _env_value(key: str, text: str, name: str):
 def load(cwd: str, environ=os.environ) -> Config:
     """The configuration for a run started in ``cwd``; raises ConfigError."""
     settings: dict = {}
+    origins: dict[str, str] = {}
     source = find_pyproject(cwd)
     if source is not None:
         table = _read_pyproject(source)
@@ -202,6 +210,7 @@ def load(cwd: str, environ=os.environ) -> Config:
                     f"the keys are {', '.join(KEYS)}"
                 )
             _apply(settings, key, value, f"{source} [{TABLE}]", base)
+            origins[key] = f"{source} [{TABLE}]"
     names = {env_name(key): key for key in KEYS}
     for name in sorted(environ):
         if not name.startswith(ENV_PREFIX):
@@ -214,6 +223,7 @@ def load(cwd: str, environ=os.environ) -> Config:
                 f"the variables are {', '.join(names)}"
             )
         _apply(settings, key, _env_value(key, text, name), f"environment variable {name}", cwd)
+        origins[key] = f"environment variable {name}"
     origin = settings.pop("_baseline_origin", None)
     if settings.get("baseline"):
         try:
@@ -222,4 +232,4 @@ def load(cwd: str, environ=os.environ) -> Config:
             value, where = origin
             shown = "" if value == settings["baseline"] else f" ({settings['baseline']})"
             raise ConfigError(f"{where}: baseline = {_show(value)}{shown}: {error}") from None
-    return Config(source=source, **settings)
+    return Config(source=source, origins=tuple(origins.items()), **settings)

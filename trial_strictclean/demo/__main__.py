@@ -6,12 +6,27 @@ exits 0 when the reporter caught exactly those and let the clean ones pass.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
 # The tests of trial_strictclean.demo.scenarios that are meant to be dirty.
 EXPECTED_DIRTY = 4
+
+
+def _child_env() -> dict:
+    """The child writes to a pipe: tell it about our terminal."""
+    env = dict(os.environ)
+    try:
+        tty = sys.stdout.isatty()
+    except Exception:
+        tty = False
+    if tty:
+        if not env.get("NO_COLOR"):
+            env.setdefault("TRIAL_STRICTCLEAN_COLOR", "always")
+        env.setdefault("COLUMNS", str(shutil.get_terminal_size().columns))
+    return env
 
 
 def main() -> int:
@@ -26,14 +41,14 @@ def main() -> int:
             f"--temp-directory={os.path.join(temp, '_trial_temp')}",
             "trial_strictclean.demo.scenarios",
         ]
-        completed = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+        completed = subprocess.run(command, stdout=subprocess.PIPE, text=True, env=_child_env())
     output = completed.stdout
     sys.stdout.write(output)
     summary = output.strip().splitlines()[-1] if output.strip() else ""
     if completed.returncode == 1 and f"errors={EXPECTED_DIRTY}," in summary:
         print(
             f"\nThe demo went as designed: {EXPECTED_DIRTY} tests left the reactor "
-            "dirty on purpose and were failed, each with where its leftover came "
+            "dirty on purpose\nand were failed, each with where its leftover came "
             "from; the clean ones passed."
         )
         return 0

@@ -11,6 +11,7 @@ import os
 from ..core.findings import Site
 from ..core.outcomes import TestRecord
 from .junit_xml import xml_text as _printable
+from .text import items
 
 
 def escape_data(text: str) -> str:
@@ -55,10 +56,15 @@ def annotations(records: list[TestRecord], root: str, repo: str) -> list[str]:
                 site = Site(record.file, record.line or 1, "")
             word = "failed" if problem.flavor == "failure" else "errored"
             lines.append(command(f"{record.id} {word}", f"{problem.type}: {problem.message}", site, root, repo))
-        for finding in record.findings:
+        # One annotation per root cause (a group), on its lead's line.
+        for parts in items(list(record.findings)):
+            finding = parts[0][0]
             if finding.baseline:
                 continue  # known: it fails nothing, so it annotates nothing
             body = finding.message
+            others = sum(len(part) for part in parts) - 1
+            if others:
+                body += f"\n(with {others} more leftover{'s' if others > 1 else ''} from the same cause)"
             if finding.fix:
                 body += "\n" + finding.fix
             body += f"\n(left by {record.id})"

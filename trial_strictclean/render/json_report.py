@@ -5,7 +5,8 @@ with its outcome and the leftovers it was failed for.
 The schema ships as ``trial_strictclean/schema/trial-strictclean-2.json``;
 a required field is only ever added to it under a new schema name (/2
 added ``after``; the /1 schema ships beside it for older reports); the
-optional ``baseline`` flag of a finding was added to /2 in place.
+optional ``baseline`` flag and the ``group`` number of a finding were added
+to /2 in place.
 
 ``read_report`` turns a report back into test records, for the command
 line (``trial-strictclean merge`` and ``baseline``).
@@ -46,6 +47,7 @@ def finding_dict(finding: Finding) -> dict:
         "fix": finding.fix,
         "message": finding.message,
         "after": finding.after,
+        "group": finding.group,
     }
     if finding.baseline:
         # Optional: present only on a known leftover, which fails no test.

@@ -26,10 +26,27 @@ _MIN_INTERVAL = 1.0
 _COST_FACTOR = 20
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: str, data: bytes) -> None:
     folder = os.path.dirname(path) or "."
     fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
+        # mkstemp makes the file 0600; a report is an ordinary file, made
+        # with the user's umask (0644 typically) as open() would.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as file:
             file.write(data)
         os.replace(temp, path)
@@ -46,13 +63,15 @@ def check_writable(config: Config) -> None:
     for key, path in (("json", config.json), ("junit-xml", config.junit_xml)):
         if path is None:
             continue
+        where = config.origin(key)
+        setting = f"{where}: {key} = {path!r}" if where else f"{key} = {path!r}"
         folder = os.path.dirname(path) or "."
         try:
             os.makedirs(folder, exist_ok=True)
         except OSError as error:
-            raise ConfigError(f"{key} = {path!r}: cannot create its folder: {error.strerror}") from None
+            raise ConfigError(f"{setting}: cannot create its folder: {error.strerror}") from None
         if os.path.isdir(path) or not os.access(folder, os.W_OK):
-            raise ConfigError(f"{key} = {path!r}: cannot write a file there")
+            raise ConfigError(f"{setting}: cannot write a file there")
 
 
 class Reports:

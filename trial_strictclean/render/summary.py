@@ -1,7 +1,9 @@
 """
-The end of the text output: which tests left the reactor dirty, findings
-per kind, what was ignored, what the baseline kept, which ignore rules and
-baseline entries are stale, and where the reports were written.
+The end of the text output: how many tests left the reactor dirty, where
+the leftovers were created (one entry per creation site, whatever the size
+of the suite), findings per kind, what was ignored, what the baseline kept,
+which ignore rules and baseline entries are stale, and where the reports
+were written.
 """
 
 from __future__ import annotations
@@ -9,12 +11,44 @@ from __future__ import annotations
 from collections import Counter
 
 from ..core.baseline import Entry
+from ..core.findings import Finding
 from ..core.ignore import Ignored
 from ..core.outcomes import TestRecord
+from .text import WIDTH, items, wrap
+
+# Creation sites listed; the rest are counted on one line.
+MAX_SITES = 8
 
 
 def _counts(counter: Counter) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted(counter.items()))
+
+
+def _site(finding: Finding) -> str:
+    if finding.created is None:
+        return "(no line of the tests' code was on the stack)"
+    return f"{finding.created.location()} in {finding.created.function}"
+
+
+def by_site(records: list[TestRecord]) -> list[tuple[str, str, list[str]]]:
+    """(site, kind, ids of the tests that left it), most tests first."""
+    tests: dict[tuple[str, str], set[str]] = {}
+    for record in records:
+        for parts in items([f for f in record.findings if not f.baseline]):
+            lead = parts[0][0]
+            tests.setdefault((_site(lead), lead.kind), set()).add(record.id)
+    ordered = sorted(tests.items(), key=lambda pair: (-len(pair[1]), pair[0]))
+    return [(site, kind, sorted(ids)) for (site, kind), ids in ordered]
+
+
+def _first_ids(ids: list[str], room: int) -> list[str]:
+    """As many test ids as fit in ``room`` columns, at least one."""
+    shown: list[str] = []
+    for test_id in ids:
+        if shown and len(", ".join([*shown, test_id])) > room:
+            break
+        shown.append(test_id)
+    return shown
 
 
 def render_summary(
@@ -22,6 +56,7 @@ def render_summary(
     ignored: list[Ignored],
     stale: list[str],
     written: list[tuple[str, str]],
+    width: int = WIDTH,
     stale_baseline: list[Entry] = (),
     stale_fails: bool = False,
 ) -> str:
@@ -33,9 +68,20 @@ def render_summary(
     out = ["", "trial-strictclean summary"]
     if dirty:
         out.append(f"  tests left dirty: {len(dirty)}")
-        out += [f"    {record.id}" for record in dirty]
+        sites = by_site(dirty)
+        out.append("  where the leftovers were created (line: kind, tests):")
+        for site, kind, ids in sites[:MAX_SITES]:
+            shown = _first_ids(ids, width - 6)
+            noun = "test" if len(ids) == 1 else "tests"
+            more = f" ({len(ids) - len(shown)} not listed)" if len(ids) > len(shown) else ""
+            out.append(f"    {site}: {kind}, {len(ids)} {noun}{more}")
+            out.append("      " + ", ".join(shown))
+        if len(sites) > MAX_SITES:
+            rest = sites[MAX_SITES:]
+            tests = len({test_id for _, _, ids in rest for test_id in ids})
+            out.append(f"    and {len(rest)} more sites, in {tests} tests (their blocks are above)")
         new = Counter(f.kind for r in dirty for f in r.findings if not f.baseline)
-        out.append("  findings: " + _counts(new))
+        out += wrap("findings: " + _counts(new), width, "  ", "    ")
     else:
         out.append("  tests left dirty: none")
     if known:

@@ -22,7 +22,7 @@ from ..core.session_factory import new_session
 from ..render.github import annotations, repository_root
 from ..render.report_files import Reports, check_writable
 from ..render.summary import render_summary
-from ..render.text import render
+from ..render.text import WIDTH, render, render_repeat, signature
 from . import distributed, glue
 from .verdict import Delivery, DirtyReactor
 
@@ -32,6 +32,15 @@ ROOT = os.getcwd()
 # Installed at import: resources created while Trial imports the test
 # modules get a creation site too.
 capture.install()
+
+
+# trial --until-failure builds a reporter for every pass and stops after
+# the first pass that fails: only that pass (the last) prints our summary.
+_UNTIL_FAILURE = any(
+    arg == "--until-failure" or (arg[:1] == "-" and arg[1:2] != "-" and "u" in arg[1:].split("=")[0])
+    for arg in sys.argv[1:]
+)
+_passes = 0
 
 
 def _wants_color(stream, setting: str = "auto") -> bool:
@@ -44,6 +53,22 @@ def _wants_color(stream, setting: str = "auto") -> bool:
         return bool(isatty and isatty())
     except Exception:
         return False
+
+
+def _text_width(stream) -> int:
+    """80 columns, or the terminal's width when it is narrower."""
+    columns = 0
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        pass
+    if not columns:
+        try:
+            if stream.isatty():
+                columns = os.get_terminal_size(stream.fileno()).columns
+        except Exception:
+            pass
+    return max(40, min(WIDTH, columns)) if columns > 0 else WIDTH
 
 
 def _load_config() -> config.Config:
@@ -63,6 +88,26 @@ def _load_config() -> config.Config:
 # Also at import: trial -j starts its workers before it creates this
 # reporter, and they must start with inspection in them.
 distributed.install_main(ROOT, check=_load_config)
+
+
+# How many tests must tell the same story before all but one refer back.
+REFER_BACK_FROM = 10
+
+
+def _first_with(results) -> dict:
+    """
+    For each story that many dirty tests tell (text.signature), the test
+    that gets the full block: the first by id, so that trial -j, which
+    reports in another order, says the same.
+    """
+    tests: dict = {}
+    for case, fail, *_ in results:
+        if isinstance(fail, Failure) and fail.check(DirtyReactor):
+            key = signature(list(fail.value.findings))
+            if key is not None:
+                tests.setdefault(key, []).append(case.id())
+    # A few tests get their full blocks each; many refer back.
+    return {key: min(ids) for key, ids in tests.items() if len(ids) >= REFER_BACK_FROM}
 
 
 class _Colorizer:
@@ -85,11 +130,14 @@ class StrictCleanReporter(TreeReporter):
     """Trial's tree reporter that fails each test leaving the reactor dirty."""
 
     def __init__(self, stream=sys.stdout, tbformat="default", realtime=False, publisher=None):
+        global _passes
         settings = _load_config()
         super().__init__(stream, tbformat, realtime, publisher)
+        _passes += 1
         self._color = _wants_color(stream, settings.color)
-        if settings.color != "auto":
-            self._colorizer = _Colorizer(stream, self._color)
+        self._width = _text_width(stream)
+        # Trial colours a terminal whatever NO_COLOR says; ours does not.
+        self._colorizer = _Colorizer(stream, self._color)
         # Under trial -j this session judges nothing (the workers do, with
         # sessions built the same way), but its triage keeps the run's count.
         self._record_failed = False
@@ -189,9 +237,28 @@ class StrictCleanReporter(TreeReporter):
         else:
             self._record(lambda: self._reports.outcomes.failure(test, as_failure(error), "error"))
 
+    def _groupResults(self, results, formatter):
+        # Trial's own grouping (tests whose text is the same are listed under
+        # one block), knowing which test each text is for.
+        self._first_with = _first_with(results)
+        groups = {}
+        for case, *outcome in results:
+            self._formatting = case
+            groups.setdefault(formatter(*outcome), []).append(case)
+        self._formatting = None
+        return list(groups.items())
+
     def _formatFailureTraceback(self, fail):
         if isinstance(fail, Failure) and fail.check(DirtyReactor):
-            return render(list(fail.value.findings), ROOT, self._color)
+            findings = list(fail.value.findings)
+            # A helper that leaves the same thing in 1,000 tests: the full
+            # block once, then a short one (the same text for all, so Trial
+            # lists those tests under one block).
+            case = getattr(self, "_formatting", None)
+            first = getattr(self, "_first_with", {}).get(signature(findings))
+            if case is not None and first is not None and first != case.id():
+                return render_repeat(findings, first, self._width, self._color)
+            return render(findings, ROOT, self._color, self._width)
         return super()._formatFailureTraceback(fail)
 
     def _printUnexpectedSuccess(self, todo):
@@ -205,14 +272,23 @@ class StrictCleanReporter(TreeReporter):
         # The end of our text comes just before Trial's PASSED/FAILED line.
         reports = self._reports
         written = reports.finish()
+        if _UNTIL_FAILURE and self.wasSuccessful() and self.testsRun:
+            # Another pass follows; the reports of this one are written.
+            super()._printSummary()
+            return
         text = render_summary(
             reports.outcomes.records(),
             reports.triage.ignored,
             reports.triage.stale(),
             written,
+            self._width,
             stale_baseline=reports.triage.stale_baseline(),
             stale_fails=self._fail_stale,
         )
+        if text and _UNTIL_FAILURE and _passes > 1:
+            text = text.replace(
+                "trial-strictclean summary", f"trial-strictclean summary (pass {_passes}; the passes before it passed)", 1
+            )
         if text:
             self._write("%s\n", text)
         super()._printSummary()

@@ -4,18 +4,20 @@ person can act on: what each one is, where it came from, what the test
 should have waited for, and what to change.  One module per family of
 resource; this one puts them together and groups related findings.
 
+Findings one mistake explains share a group (groups.py) with one fix.
+
 Runs only for dirty tests, so it may take its time; it must never raise on
 an odd object (a finding that says less is better than a lost verdict).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from ..findings import Finding
 from ..inspection import Leftovers
 from .calls import call_finding
-from .common import Context, address, describe_callable, fallback, is_a, safe
+from .common import Context, describe_callable, fallback, is_a, safe
+from .groups import group
 from .network import connection_finding, connection_side, connector_finding, port_finding, selectable_finding
 from .processes import process_finding
 from .threads import thread_finding
@@ -111,44 +113,5 @@ def diagnose(reactor, leftovers: Leftovers, root: str = "") -> tuple[list[Findin
     for work in leftovers.threads:
         add(lambda: thread_finding(ctx, work), "thread-work", work, None)
 
-    grouped = _grouped(findings)
+    grouped = group(findings, _ORDER, ctx.root)
     return [f for f, _ in grouped], [subject for _, subject in grouped]
-
-
-def _group_key(anchor) -> object:
-    """The listening port a resource belongs to, or the resource itself."""
-    if anchor is None:
-        return None
-    server = safe(lambda: getattr(anchor, "server", None), None)
-    if server is not None and is_a(anchor, "twisted.internet.tcp", ("Server",)):
-        return id(server)
-    return id(anchor)
-
-
-def _grouped(findings: list[tuple[Finding, object, object]]) -> list[tuple[Finding, object]]:
-    # A port, the server ends it accepted and the client ends connected to
-    # it are one story: number them as one group and keep them together.
-    groups: dict[object, int] = {}
-    hosts: dict[str, object] = {}
-    for finding, anchor, _ in findings:
-        if anchor is not None and is_a(anchor, "twisted.internet.base", ("BasePort",)):
-            where = safe(lambda: address(anchor.getHost()), None)
-            if where:
-                hosts[where] = id(anchor)
-        if anchor is not None and is_a(anchor, "twisted.internet.tcp", ("Server",)):
-            where = safe(lambda: address(anchor.getPeer()), None)
-            if where:
-                hosts["peer:" + where] = _group_key(anchor)
-    result = []
-    for index, (finding, anchor, subject) in enumerate(findings):
-        key = _group_key(anchor)
-        if anchor is not None and is_a(anchor, "twisted.internet.tcp", ("BaseClient",)):
-            key = hosts.get("peer:" + safe(lambda: address(anchor.getHost()), ""), key)
-            key = hosts.get(safe(lambda: address(anchor.getPeer()), ""), key)
-        if key is None:
-            key = ("alone", index)
-        group = groups.setdefault(key, len(groups) + 1)
-        result.append((replace(finding, group=group), subject))
-    result.sort(key=lambda pair: (pair[0].group, _ORDER.get(pair[0].kind, 5), 0 if pair[0].side != "client" else 1))
-    return result
-

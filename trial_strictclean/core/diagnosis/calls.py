@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..capture import closing_ports
 from ..findings import Finding
 from .common import Context, describe_callable, is_a, make_finding, safe, type_name
+from .naming import line_name, name_for, source_line
 from .network import closing_port_finding, connector_finding
 
 
@@ -24,12 +25,19 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
     qualname = getattr(func, "__qualname__", "") or ""
     name = getattr(func, "__name__", "") or ""
     remaining = safe(lambda: call.getTime() - ctx.reactor.seconds(), None)
-    due = f"due in {remaining:.2f}s" if isinstance(remaining, float) else "pending"
+    if not isinstance(remaining, float):
+        due = "pending"
+    elif remaining < 0.005:
+        due = "due now"  # a zero-delay call: the next reactor turn runs it
+    else:
+        due = f"due in {remaining:.2f}s"
     created, callers = ctx.created(call)
 
     if is_a(func, "twisted.internet.task", ("LoopingCall",)):
         loop = func  # LoopingCall schedules itself: the call's func is the loop
-        created, callers = ctx.created(loop, call)
+        # The line that scheduled it (start()) before the constructor's.
+        created, callers = ctx.created(call, loop)
+        name = name_for(loop, "loop", created, ctx.root, method="start")
         interval = getattr(loop, "interval", None)
         every = f" every {interval}s" if interval is not None else ""
         return make_finding(
@@ -40,7 +48,7 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
             state=f"running, next call {due}",
             callers=callers,
             wait_for="the Deferred returned by LoopingCall.start(), which fires after stop()",
-            fix="Stop it when the test ends: self.addCleanup(loop.stop).",
+            fix=f"Stop it when the test ends: self.addCleanup({name}.stop).",
         ), loop
 
     if qualname.endswith("TimeoutMixin.__timedOut") or name.endswith("__timedOut"):
@@ -55,8 +63,9 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
             callers=callers,
             wait_for=f"{proto}.connectionLost, which cancels the timeout",
             fix=(
-                "Close the connection and wait for connectionLost, or call "
-                "self.setTimeout(None) on the protocol before the test ends."
+                "Nothing to cancel by itself: the timeout goes when the connection "
+                "closes. Close it (transport.loseConnection()) and wait for "
+                f"{proto}.connectionLost."
             ),
         ), getattr(owner, "transport", None) or owner
 
@@ -105,7 +114,23 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
         # The connector's own time limit for the attempt.
         return connector_finding(ctx, getattr(owner, "transport", None), owner), owner
 
+    if is_a(owner, "twisted.web.client", ("HTTPConnectionPool",)):
+        return make_finding(
+            "delayed-call",
+            f"HTTPConnectionPool timer that closes an idle cached connection ({due})",
+            "The pool keeps the connection open for reuse until this timer closes it.",
+            created,
+            state=f"pending, {due}",
+            callers=callers,
+            wait_for="the Deferred returned by the pool's closeCachedConnections()",
+            fix=(
+                "Close the pool's connections when the test ends and wait for them: "
+                "self.addCleanup(pool.closeCachedConnections)."
+            ),
+        ), owner
+
     what = describe_callable(func, args, kw)
+    wait_for, fix = _call_advice(ctx, created, callers)
     return make_finding(
         "delayed-call",
         f"reactor.callLater(..., {what})",
@@ -113,10 +138,68 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
         created,
         state=f"pending, {due}",
         callers=callers,
-        fix=(
-            "Keep the DelayedCall that callLater returns and cancel it in a "
-            "cleanup (self.addCleanup(call.cancel)); to let it run, pass the "
-            "code a twisted.internet.task.Clock and advance that instead."
-        ),
+        wait_for=wait_for,
+        fix=fix,
     ), None
+
+
+def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
+    """What to wait for and what to change, by who scheduled the call."""
+    if created is None:
+        # Library code scheduled it (an eventual-send queue, a cache): the
+        # test cannot reach the call, and cancelling it would break the library.
+        return (
+            "the work the library queued to run: a Deferred that fires after it, or "
+            "the library's own flush or drain call",
+            "The call belongs to library code, not the test: do not cancel it. "
+            "Wait for it before the test ends (return a Deferred that fires after "
+            "the library's work is done, or call the library's flush or drain "
+            "method where it has one).",
+        )
+    if callers:
+        function = created.function
+        if function.rsplit(".", 1)[-1] == "callLater":
+            # A test double standing in for the reactor that hands calls on
+            # to the real one: the double is the place to fix, once.
+            # Python 3.10 sites name the method without its class.
+            who = function if "." in function else f"The fake reactor's {function}"
+            return (
+                None,
+                f"{who} (shared test code) hands the call to the real reactor, "
+                "where the test cannot reach it. Fix it once there: keep the call "
+                "on the fake (it is already a clock: advance it), or have the test "
+                "wait for the call to run before it ends.",
+            )
+        if source_line(created, ctx.root).lstrip().startswith("return "):
+            # The helper hands the DelayedCall back: the test can keep it.
+            helper = created.function.rsplit(".", 1)[-1]
+            return (
+                None,
+                f"{helper}() returns the DelayedCall: keep it (call = {helper}(...)) "
+                "and cancel it when the test ends: self.addCleanup(call.cancel). To "
+                "let it run instead, pass that code a twisted.internet.task.Clock and "
+                "advance that.",
+            )
+        return (
+            None,
+            f"The call is scheduled inside {function} (code the test calls, at the "
+            "'called from' line), where the test cannot cancel it. Have the test "
+            "wait for it before it ends (a Deferred that fires once it has run, or "
+            "that code's own flush or drain call where it has one); or pass that "
+            "code a twisted.internet.task.Clock instead of the reactor and advance "
+            "the clock.",
+        )
+    name = line_name(created, ctx.root)
+    if name:
+        fix = f"Cancel it when the test ends: self.addCleanup({name}.cancel)."
+    else:
+        fix = (
+            "Keep the DelayedCall that callLater returns (call = "
+            "reactor.callLater(...)) and cancel it when the test ends: "
+            "self.addCleanup(call.cancel)."
+        )
+    return None, fix + (
+        " To let it run instead, pass the code a twisted.internet.task.Clock "
+        "and advance that."
+    )
 

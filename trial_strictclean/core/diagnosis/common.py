@@ -34,12 +34,20 @@ def unwrap_protocol(protocol):
     # protocol; the user knows the inner one.
     seen = 0
     tls = False
-    while protocol is not None and hasattr(protocol, "wrappedProtocol") and seen < 5:
+    while protocol is not None and seen < 5:
         if is_a(protocol, "twisted.protocols.tls", ("TLSMemoryBIOProtocol",)):
             tls = True
-        protocol = protocol.wrappedProtocol
+        inner = _INNER.get(type(protocol).__name__, "wrappedProtocol")
+        if not hasattr(protocol, inner):
+            break
+        protocol = getattr(protocol, inner)
         seen += 1
     return protocol, tls
+
+
+# Twisted's own private wrappers and where they keep the protocol the user
+# knows: an endpoint's connectProtocol, and twisted.web's server channel.
+_INNER = {"_WrappingProtocol": "_wrappedProtocol", "_GenericHTTPChannelProtocol": "_channel"}
 
 
 def address(addr) -> str:

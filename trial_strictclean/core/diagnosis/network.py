@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..findings import Finding
 from .common import Context, address, is_a, make_finding, safe, type_name, unwrap_protocol
+from .naming import name_for
 
 
 def _port_kind(port) -> str:
@@ -50,14 +51,9 @@ def factory_name(factory) -> str:
     return name
 
 
-_STOP_PORT_FIX = (
-    "Stop the port and wait for it: self.addCleanup(port.stopListening) "
-    "(Trial waits for a Deferred that a cleanup returns)."
-)
-
-
 def port_finding(ctx: Context, port) -> Finding:
     created, callers = ctx.created(port)
+    name = name_for(port, "port", created, ctx.root)
     return make_finding(
         "listening-port-open",
         describe_port(port),
@@ -66,12 +62,16 @@ def port_finding(ctx: Context, port) -> Finding:
         state="listening",
         callers=callers,
         wait_for="the Deferred returned by port.stopListening()",
-        fix=_STOP_PORT_FIX,
+        fix=(
+            f"Stop the port and wait for it: self.addCleanup({name}.stopListening) "
+            "(Trial waits for a Deferred that a cleanup returns)."
+        ),
     )
 
 
 def closing_port_finding(ctx: Context, port, due: str) -> Finding:
     created, callers = ctx.created(port)
+    name = name_for(port, "port", created, ctx.root)
     return make_finding(
         "listening-port-closing",
         describe_port(port),
@@ -83,8 +83,8 @@ def closing_port_finding(ctx: Context, port, due: str) -> Finding:
         callers=callers,
         wait_for="the Deferred returned by stopListening()",
         fix=(
-            "Return that Deferred (return port.stopListening()), or register "
-            "the call as a cleanup: self.addCleanup(port.stopListening)."
+            f"Return that Deferred (return {name}.stopListening()), or register "
+            f"the call as a cleanup: self.addCleanup({name}.stopListening)."
         ),
     )
 
@@ -136,7 +136,8 @@ def connection_finding(ctx: Context, conn, side: str) -> Finding:
         fix = (
             f"Fire a Deferred from {lost} and return it from the test or a "
             "cleanup; trial_strictclean.testing.wait_for_disconnect(protocol) "
-            "gives one."
+            "gives one. Register the cleanup that waits before the one that "
+            "closes: Trial runs cleanups last in, first out."
         )
     if closing:
         state = "closing"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..findings import Finding
 from .common import Context, make_finding, type_name
+from .naming import name_for
 
 
 def process_finding(ctx: Context, proc) -> Finding:
@@ -13,9 +14,11 @@ def process_finding(ctx: Context, proc) -> Finding:
     protocol = getattr(proc, "proto", None)
     proto = type_name(protocol) if protocol is not None else "its ProcessProtocol"
     pid = getattr(proc, "pid", None)
+    name = name_for(proc, "transport", created, ctx.root)
+    what = f"child process {pid}" if pid is not None else "a child process that has exited"
     return make_finding(
         "process-running",
-        f"child process {pid} ({proto})",
+        f"{what} ({proto})",
         f"Had not ended when the test ended: {proto}.processEnded has not run.",
         created,
         ctx.closed(proc),
@@ -23,8 +26,10 @@ def process_finding(ctx: Context, proc) -> Finding:
         callers=callers,
         wait_for=f"{proto}.processEnded",
         fix=(
-            "End the process (transport.signalProcess('KILL')) and wait for "
-            f"{proto}.processEnded: fire a Deferred there and return it."
+            f"Signal it while it runs ({name}.signalProcess('TERM')), then wait "
+            f"for {proto}.processEnded: fire a Deferred there and return it from "
+            "the cleanup. Signalling alone is not enough, and signalling a process "
+            "that has already ended raises ProcessExitedAlready."
         ),
     )
 

@@ -1,0 +1,377 @@
+"""
+Issue 14: advice that fits, one item per root cause, a summary that scales,
+and output a person reads at 80 columns.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from twisted.trial import unittest
+
+from trial_strictclean.core.findings import Finding, Site
+from trial_strictclean.render.text import render
+
+from .trialrun import cached_run
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# "> 74 |    code" and "  75 |    code", under a label's indent.
+_CODE_FRAME = re.compile(r"^\s*>?\s*\d+ \| ")
+# "created   path/to/file.py:74 in Class.method", a traceback's File "...".
+_SITE = re.compile(r"\S+:\d+ in \S|File \"")
+
+
+def too_wide(text: str, width: int = 80) -> list[str]:
+    """Lines wider than ``width`` that are neither code nor a path."""
+    wide = []
+    for line in text.splitlines():
+        plain = _ANSI.sub("", line)
+        if len(plain) <= width or _CODE_FRAME.match(plain) or _SITE.search(plain):
+            continue
+        if len(plain.split()) == 1:
+            continue  # a test id or a path on its own
+        if re.match(r"(PASSED|FAILED) \(", plain):
+            continue  # Trial's own last line
+        wide.append(plain)
+    return wide
+
+
+def _long_finding(**changes) -> Finding:
+    values = dict(
+        kind="connection-open",
+        side="server",
+        resource="server end of a TCP connection 127.0.0.1:43753 <- 127.0.0.1:43086 (EchoServerProtocol)",
+        state="open",
+        message="m",
+        detail="Accepted by the TCP port 127.0.0.1:43753, since stopped (created at the line below). " * 3,
+        created=Site("a/very/long/path/" * 6 + "module.py", 7, "Some.long_function_name_" * 3),
+        wait_for="the server protocol's connectionLost (EchoServerProtocol.connectionLost) " * 2,
+        fix="Fire a Deferred from EchoServerProtocol.connectionLost on the server side and wait for it. " * 3,
+        after="it finished closing when the reactor was spun after the test, as Trial's janitor does",
+        group=1,
+    )
+    values.update(changes)
+    return Finding(**values)
+
+
+class EightyColumnTests(unittest.SynchronousTestCase):
+    """Item 6: prose wraps at 80 columns, or narrower terminals; code and paths may not."""
+
+    def test_prose_wraps_at_80(self):
+        text = render([_long_finding(), _long_finding(kind="delayed-call", side=None, group=2)])
+        self.assertEqual(too_wide(text), [], text)
+        # The path line stays whole, however long.
+        self.assertIn("a/very/long/path/" * 6 + "module.py:7 in", text)
+
+    def test_narrower_terminal(self):
+        text = render([_long_finding()], width=60)
+        self.assertEqual(too_wide(text, 60), [], text)
+
+    def test_colour_does_not_count(self):
+        text = render([_long_finding()], color=True)
+        self.assertIn("\x1b[", text)
+        self.assertEqual(too_wide(text), [], text)
+
+    def test_every_fixture_at_80_columns(self):
+        run = cached_run(
+            "--reporter=strictclean", "kinds_dirty", "foundation_suite", "trial_strictclean.demo.scenarios"
+        )
+        self.assertIn("This test left the reactor dirty", run.output)
+        self.assertEqual(too_wide(run.output), [], run.output)
+
+
+class DemoColourTests(unittest.SynchronousTestCase):
+    def _child_env(self, tty: bool, environ: dict) -> dict:
+        from trial_strictclean.demo import __main__ as demo
+
+        class Stream:
+            def isatty(self):
+                return tty
+
+        self.patch(demo.sys, "stdout", Stream())
+        self.patch(demo.os, "environ", environ)
+        return demo._child_env()
+
+    def test_colour_on_a_terminal(self):
+        self.assertEqual(self._child_env(True, {})["TRIAL_STRICTCLEAN_COLOR"], "always")
+
+    def test_no_color_respected(self):
+        self.assertNotIn("TRIAL_STRICTCLEAN_COLOR", self._child_env(True, {"NO_COLOR": "1"}))
+
+    def test_not_on_a_pipe(self):
+        self.assertNotIn("TRIAL_STRICTCLEAN_COLOR", self._child_env(False, {}))
+
+
+POOL = "advice_pool"
+_PRIVATE = re.compile(r"(?<![\w.])_[A-Za-z]\w*|\._[A-Za-z]\w*")
+
+
+def _pool_run():
+    return cached_run("--reporter=strictclean", POOL)
+
+
+def _fixed(block: str) -> str:
+    """The fix of an item, unwrapped into one line."""
+    match = re.search(r"^   fix\s+(.*?)(?=^   \S|\Z)", block, re.MULTILINE | re.DOTALL)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+class GroupingTests(unittest.SynchronousTestCase):
+    """Item 4: one numbered item per root cause, with one fix."""
+
+    def test_pooled_connection_is_one_item(self):
+        block = _pool_run().error_text(f"{POOL}.PooledAgent.test_get")
+        self.assertEqual(len(re.findall(r"^\d+\. ", block, re.MULTILINE)), 1, block)
+        self.assertIn("(1 item, 4 leftovers:", " ".join(block.split()))
+        self.assertEqual(len(re.findall(r"^   part\s", block, re.MULTILINE)), 3, block)
+        self.assertEqual(len(re.findall(r"^   fix\s", block, re.MULTILINE)), 1, block)
+
+    def test_identical_findings_are_one_item_with_a_count(self):
+        block = _pool_run().error_text(f"{POOL}.SharedFake.test_many_zero_delay_calls")
+        self.assertEqual(len(re.findall(r"^\d+\. ", block, re.MULTILINE)), 1, block)
+        self.assertIn("1. delayed-call (x 29): ", block)
+        self.assertIn("Still pending (due now).", block)
+        self.assertLess(len(block.splitlines()), 20, block)
+
+    def test_group_in_json(self):
+        from .trialrun import run_trial
+
+        import json
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as temp:
+            path = os.path.join(temp, "report.json")
+            run_trial("--reporter=strictclean", f"{POOL}.PooledAgent", f"{POOL}.SharedFake",
+                      env={"TRIAL_STRICTCLEAN_JSON": path})
+            with open(path) as file:
+                tests = {t["id"]: t for t in json.load(file)["tests"]}
+        pooled = tests[f"{POOL}.PooledAgent.test_get"]["findings"]
+        self.assertEqual(len(pooled), 4)
+        self.assertEqual({f["group"] for f in pooled}, {1})
+        self.assertEqual(len({f["fix"] for f in pooled}), 1)
+        fake = tests[f"{POOL}.SharedFake.test_many_zero_delay_calls"]["findings"]
+        self.assertEqual((len(fake), {f["group"] for f in fake}), (29, {1}))
+
+    def test_render_groups_parts_under_one_number(self):
+        lead = _long_finding(kind="listening-port-open", side=None, resource="TCP port 1", group=1)
+        part = _long_finding(resource="server end 2", group=1, fix="ignored")
+        other = _long_finding(kind="delayed-call", side=None, resource="call 3", group=2)
+        text = render([lead, part, other])
+        self.assertIn("1. listening-port-open: TCP port 1", text)
+        self.assertRegex(text, r"(?m)^   part\s+connection-open \(server\): server end 2")
+        self.assertIn("2. delayed-call: call 3", text)
+        self.assertNotIn("ignored", text)
+        self.assertIn("(2 items, 3 leftovers:", " ".join(text.split()))
+
+
+class AdviceTests(unittest.SynchronousTestCase):
+    """Items 1-3: the fix in the user's words, public names, shaped to what the test can do."""
+
+    def test_no_private_names(self):
+        run = _pool_run()
+        for test_id, blocks in run.errors.items():
+            for block in blocks:
+                prose = "\n".join(
+                    line for line in block.splitlines()
+                    if not _CODE_FRAME.match(line) and not _SITE.search(line)
+                )
+                self.assertEqual(_PRIVATE.findall(prose), [], f"{test_id}\n{block}")
+
+    def test_pool_fix(self):
+        block = _pool_run().error_text(f"{POOL}.PooledAgent.test_get")
+        fix = _fixed(block)
+        self.assertIn("self.addCleanup(pool.closeCachedConnections)", fix)
+        self.assertNotIn("setTimeout(None)", block)
+        self.assertIn("HTTP11ClientProtocol", block)
+        self.assertIn("HTTPChannel", block)
+
+    def test_looping_call_in_the_users_words(self):
+        from .test_diagnosis import line_of
+
+        block = _pool_run().error_text(f"{POOL}.Heartbeat.test_beats")
+        self.assertRegex(block, rf"created\s+\S*{POOL}\.py:{line_of('loop', module=POOL)} in ")
+        self.assertEqual(_fixed(block), "Stop it when the test ends: self.addCleanup(self.heartbeat.stop).")
+
+    def test_process_signal_then_wait(self):
+        fix = _fixed(_pool_run().error_text(f"{POOL}.Child.test_spawn"))
+        self.assertIn("self.proc.signalProcess('TERM')", fix)
+        self.assertIn("Sleeper.processEnded", fix)
+        self.assertNotIn("KILL", fix)
+
+    def test_shared_fake_reactor(self):
+        from .test_diagnosis import line_of
+
+        block = _pool_run().error_text(f"{POOL}.SharedFake.test_many_zero_delay_calls")
+        # The fake's line, and the test's line that led to it.
+        # Python 3.10 names the method without its class.
+        self.assertRegex(block, rf"created\s+\S*{POOL}\.py:{line_of('fake', module=POOL)} in (FakeReactor\.)?callLater")
+        self.assertRegex(block, rf"called\s+from \S*{POOL}\.py:{line_of('fake', 'test', POOL)} in ")
+        fix = _fixed(block)
+        self.assertRegex(fix, r"(FakeReactor\.|The fake reactor's )callLater \(shared test code\)")
+        self.assertNotIn("pass the code a", fix)  # it already is a Clock
+        self.assertNotIn("cancel", fix)  # the test cannot reach the call
+
+
+MANY = "advice_many"
+
+
+def _summary_lines(output: str) -> list[str]:
+    lines = output.splitlines()
+    start = lines.index("trial-strictclean summary")
+    end = next(i for i in range(start, len(lines)) if not lines[i].strip())
+    return lines[start:end]
+
+
+class ScalingSummaryTests(unittest.SynchronousTestCase):
+    """Item 5: 1,000 tests leaving the same timer from one helper."""
+
+    def test_output_is_small(self):
+        run = cached_run("--reporter=strictclean", MANY)
+        self.assertEqual(run.counts.get("errors"), 1000, run.output[-2000:])
+        self.assertLess(len(run.output.encode()), 300_000)
+
+    def test_summary_groups_by_creation_site(self):
+        from .test_diagnosis import line_of
+
+        summary = _summary_lines(cached_run("--reporter=strictclean", MANY).output)
+        self.assertLessEqual(len(summary), 20, summary)
+        line = line_of("many", module=MANY)
+        self.assertIn(f"    tests/fixtures/{MANY}.py:{line} in start_timer: delayed-call, 1000 tests", "\n".join(summary))
+        self.assertIn(f"{MANY}.Many.test_0000", "\n".join(summary))
+        self.assertEqual(too_wide("\n".join(summary)), [])
+
+    def test_repeats_refer_back(self):
+        run = cached_run("--reporter=strictclean", MANY)
+        first = run.error_text(f"{MANY}.Many.test_0000")
+        self.assertIn("   fix ", first)
+        later = run.error_text(f"{MANY}.Many.test_0500")
+        self.assertIn(f"same as in {MANY}.Many.test_0000,", " ".join(later.split()))
+        self.assertNotIn("   fix ", later)
+        # One short block for all 999: Trial lists their ids under it.
+        self.assertEqual(run.output.count(f"same      as in {MANY}.Many.test_0000,"), 1)
+
+    def test_summary_caps_the_sites(self):
+        from trial_strictclean.core.outcomes import TestRecord
+        from trial_strictclean.render.summary import render_summary
+
+        records = [
+            TestRecord(f"t.T.test_{n}", "error", 0.0, (_long_finding(created=Site(f"f{n}.py", n, "f"), group=1),))
+            for n in range(50)
+        ]
+        summary = render_summary(records, [], [], []).strip("\n").splitlines()
+        self.assertLessEqual(len(summary), 22, summary)
+        self.assertIn("    and 42 more sites, in 42 tests (their blocks are above)", summary)
+
+
+class SmallThingsTests(unittest.SynchronousTestCase):
+    """Item 7."""
+
+    def test_reports_follow_the_umask(self):
+        from trial_strictclean.render.report_files import write_atomically
+
+        folder = self.mktemp()
+        os.makedirs(folder)
+        for mask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
+            old = os.umask(mask)
+            try:
+                path = os.path.join(folder, f"r{mask:o}.json")
+                write_atomically(path, b"{}")
+            finally:
+                os.umask(old)
+            self.assertEqual(os.stat(path).st_mode & 0o777, mode, oct(mask))
+
+    def test_until_failure_one_summary(self):
+        from .trialrun import run_trial
+
+        folder = self.mktemp()
+        os.makedirs(folder)
+        path = os.path.join(os.path.abspath(folder), "r.json")
+        run = run_trial("--reporter=strictclean", "--until-failure", "advice_passes",
+                        env={"TRIAL_STRICTCLEAN_JSON": path})
+        self.assertIn("Test Pass 2", run.output)
+        self.assertEqual(run.output.count("trial-strictclean summary"), 1, run.output)
+        self.assertIn("trial-strictclean summary (pass 2; the passes before it passed)", run.output)
+        import json
+
+        with open(path) as file:
+            [test] = json.load(file)["tests"]
+        self.assertEqual((test["outcome"], len(test["findings"])), ("error", 1))
+
+    def test_endpoint_connect_protocol(self):
+        block = _pool_run().error_text(f"{POOL}.Endpoint.test_connect_protocol")
+        fix = _fixed(block)
+        self.assertIn("protocol.transport.loseConnection()", fix)
+        self.assertIn("connectProtocol", fix)
+        self.assertIn("last in, first out", fix)
+
+    def test_library_call_is_waited_for_not_cancelled(self):
+        from trial_strictclean.core.diagnosis.calls import _call_advice
+
+        from trial_strictclean.core.diagnosis.common import Context
+
+        wait_for, fix = _call_advice(Context(None, ""), None, ())
+        self.assertIn("flush or drain", wait_for)
+        self.assertIn("do not cancel it", fix)
+        self.assertNotIn("Clock", fix)
+
+    def test_code_under_test_owns_the_timer(self):
+        from trial_strictclean.core.diagnosis.calls import _call_advice
+
+        helper = Site("app/cache.py", 12, "Cache.refresh")
+        from trial_strictclean.core.diagnosis.common import Context
+
+        _, fix = _call_advice(Context(None, ""), helper, (Site("tests/test_cache.py", 30, "T.test_refresh"),))
+        self.assertIn("Cache.refresh", fix)
+        self.assertIn("flush or drain", fix)
+        self.assertIn("task.Clock", fix)
+        self.assertNotIn("addCleanup", fix)
+
+
+class NamingTests(unittest.SynchronousTestCase):
+    """Item 1: the user's expression, read from the creation line."""
+
+    def test_lines(self):
+        from trial_strictclean.core.diagnosis.naming import line_name
+
+        cases = [
+            ("self.heartbeat = task.LoopingCall(beat)", None, "self.heartbeat"),
+            ("        port = reactor.listenTCP(0, f)", None, "port"),
+            ("self.timer: IDelayedCall = reactor.callLater(1, f)", None, "self.timer"),
+            ("self.heartbeat.start(60, now=False)", "start", "self.heartbeat"),
+            ("d = self.loop.start(1)", "start", "self.loop"),
+            ("reactor.callLater(30, print, 'x')", None, None),
+            ("if a == reactor.callLater(1, f):", None, None),
+        ]
+        for code, method, expected in cases:
+            self.assertEqual(line_name(Site("nowhere.py", 1, "f", code), method=method), expected, code)
+
+    def test_attribute_of_a_test(self):
+        from trial_strictclean.core.diagnosis.naming import name_for
+
+        self.kept = object()
+        self.assertEqual(name_for(self.kept, "thing"), "self.kept")
+        self.assertEqual(name_for(object(), "thing"), "thing")
+
+
+class GroupFixTests(unittest.SynchronousTestCase):
+    def test_port_connection_and_timeout_one_fix(self):
+        run = cached_run("--reporter=strictclean", "kinds_dirty", "kinds_clean")
+        block = run.error_text("kinds_dirty.Connections.test_protocol_timeout")
+        fix = _fixed(block)
+        self.assertTrue(fix.startswith("Stop the port (port.stopListening()), close the client end"), fix)
+        self.assertIn("The protocol's timeout goes when its connection closes.", fix)
+        self.assertIn("last in, first out", fix)
+        self.assertNotIn("setTimeout(None)", block)
+
+    def test_helper_that_returns_the_call(self):
+        from trial_strictclean.core.diagnosis.calls import _call_advice
+        from trial_strictclean.core.diagnosis.common import Context
+
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as file:
+            file.write("def start_timer():\n    return reactor.callLater(5, f)\n")
+        helper = Site(path, 2, "start_timer")
+        _, fix = _call_advice(Context(None, ""), helper, (Site("t.py", 9, "T.test_it"),))
+        self.assertIn("start_timer() returns the DelayedCall: keep it (call = start_timer(...))", fix)
+        self.assertIn("self.addCleanup(call.cancel)", fix)
