@@ -27,6 +27,11 @@ KINDS = (
     "thread-work",
     "reader",
     "writer",
+    "thread-running",
+    "asyncio-task",
+    "asyncio-handle",
+    "system-event-trigger",
+    "log-observer",
 )
 
 
