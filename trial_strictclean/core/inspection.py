@@ -117,15 +117,19 @@ class Snapshot:
 
 
 def _reactor_threads(reactor) -> set:
-    """Idents of the threads the reactor owns: its pool's, its loop's executor's."""
+    """
+    The threads the reactor owns, by id (they hold them: no id is reused):
+    its pool's, its loop's default executor's.  Not by ident: a stopped
+    pool may still list dead threads whose idents a new thread reuses.
+    """
     owned = set()
     pool = getattr(reactor, "threadpool", None)
     for thread in getattr(pool, "threads", None) or ():
-        owned.add(thread.ident)
+        owned.add(id(thread))
     loop = getattr(reactor, "_asyncioEventloop", None)
     executor = getattr(loop, "_default_executor", None)
     for thread in getattr(executor, "_threads", None) or ():
-        owned.add(thread.ident)
+        owned.add(id(thread))
     return owned
 
 
@@ -135,7 +139,7 @@ def _running_threads(reactor) -> list:
     if not alive:
         return []
     owned = _reactor_threads(reactor)
-    return [t for t in alive if t.ident not in owned]
+    return [t for t in alive if id(t) not in owned]
 
 
 def _handle_pending(handle, loop) -> bool:
@@ -247,13 +251,24 @@ def remove_own(reactor, snapshot: Snapshot) -> tuple[set, set]:
         reactor.removeSystemEventTrigger(record.key)
         removed.add(id(record))
     for record in left.observers:
-        record.owner.removeObserver(record.key)
+        _remove_observer(record)
         removed.add(id(record))
     if left.tasks:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r"reactor\.iterate cannot be used")
             reactor.iterate(0)
     return cancelled, removed
+
+
+def _remove_observer(record) -> None:
+    # One added with twisted.python.log.addObserver is also listed, wrapped,
+    # by the legacy publisher: a wrapper left there would later make
+    # log.removeObserver of the same function skip the live one.
+    legacy = getattr(sys.modules.get("twisted.python.log"), "theLogPublisher", None)
+    wrappers = getattr(legacy, "_legacyObservers", None)
+    if isinstance(wrappers, list):
+        wrappers[:] = [w for w in wrappers if w is not record.key]
+    record.owner.removeObserver(record.key)
 
 
 def settle_threads(reactor, leftovers: Leftovers, grace: float = 0.1) -> None:

@@ -14,7 +14,10 @@ def observer_finding(ctx: Context, record) -> Finding:
     created, callers = ctx.created(record)
     legacy = getattr(observer, "legacyObserver", None)
     shown = legacy if legacy is not None else observer
-    name = describe_callable(shown).removesuffix("()")
+    if getattr(shown, "__qualname__", None) or getattr(shown, "__name__", None):
+        name = describe_callable(shown).removesuffix("()")
+    else:
+        name = f"a {type(shown).__qualname__} instance"
     if legacy is not None:
         how = "twisted.python.log.addObserver"
         fix = "Remove it when the test ends: self.addCleanup(log.removeObserver, observer)."
