@@ -269,3 +269,19 @@ class Ignored(_Ignored, SynchronousTestCase):
 class IgnoredAsyncio(_Ignored, SynchronousTestCase):
     key = "ignore-asyncio"
     dirty = {**DIRTY, **DIRTY_ASYNCIO}
+
+
+class Kinds(SynchronousTestCase):
+    def test_schema_lists_every_kind(self):
+        """The schema names the kinds it knows, in the order they were added."""
+        from trial_strictclean.core.findings import KINDS
+
+        with open(SCHEMA_FILE, encoding="utf-8") as file:
+            schema = json.load(file)
+        self.assertEqual(tuple(schema["$defs"]["kind"]["examples"]), KINDS)
+
+    def test_ignore_rules_accept_the_new_kinds(self):
+        from trial_strictclean.core.markers import ignore_leftovers
+
+        for kind in sorted(MORE_KINDS):
+            ignore_leftovers(kind, reason="accepted")(lambda: None)

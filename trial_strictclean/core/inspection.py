@@ -28,11 +28,12 @@ class Leftovers:
     threads: list = field(default_factory=list)
     # Threads started during the test and still alive (``threads`` is work
     # on the reactor's thread pool); the others are ``capture.Registered``.
-    running_threads: list = field(default_factory=list)
-    tasks: list = field(default_factory=list)
-    handles: list = field(default_factory=list)
-    triggers: list = field(default_factory=list)
-    observers: list = field(default_factory=list)
+    # Empty tuples by default: nothing to build for a clean test.
+    running_threads: list = ()
+    tasks: list = ()
+    handles: list = ()
+    triggers: list = ()
+    observers: list = ()
 
     def __bool__(self) -> bool:
         return bool(
@@ -86,11 +87,7 @@ class Snapshot:
 
     def __init__(self, reactor) -> None:
         capture.new_calls.clear()
-        capture.new_threads.clear()
-        capture.new_tasks.clear()
-        capture.new_handles.clear()
-        capture.new_triggers.clear()
-        capture.new_observers.clear()
+        _forget_others()
         held = _held(reactor)
         # Holding the objects keeps their ids from being reused by new ones
         # during the test.
@@ -104,16 +101,31 @@ class Snapshot:
             [x for x in group if id(x) not in ids] for group in _held(reactor)
         )
         left = Leftovers(_new_calls(reactor), readers, writers, processes, threads)
-        # A clean test started, scheduled and registered none of these.
-        if capture.new_threads:
-            left.running_threads = _running_threads(reactor)
-        if capture.new_tasks or capture.new_handles:
-            left.tasks, left.handles = _asyncio_left(reactor)
-        if capture.new_triggers:
-            left.triggers = _triggers_left(reactor)
-        if capture.new_observers:
-            left.observers = _observers_left()
+        _others_left(reactor, left)
         return left
+
+
+def _forget_others() -> None:
+    """Start a test with no threads, tasks, handles, triggers or observers noted."""
+    capture.new_threads.clear()
+    capture.new_tasks.clear()
+    capture.new_handles.clear()
+    capture.new_triggers.clear()
+    capture.new_observers.clear()
+
+
+def _others_left(reactor, left: Leftovers) -> None:
+    """The test's threads, asyncio tasks and handles, triggers and observers still there."""
+    # A clean test started, scheduled and registered none of these: four
+    # empty lists to look at (benchmarks/more_kinds.py).
+    if capture.new_threads:
+        left.running_threads = _running_threads(reactor)
+    if capture.new_tasks or capture.new_handles:
+        left.tasks, left.handles = _asyncio_left(reactor)
+    if capture.new_triggers:
+        left.triggers = _triggers_left(reactor)
+    if capture.new_observers:
+        left.observers = _observers_left()
 
 
 def _reactor_threads(reactor) -> set:
