@@ -276,22 +276,54 @@ def _wrap_call_later() -> None:
     ReactorBase.callLater = callLater
 
 
+class _Held:
+    """A strong reference, called like a weak one, for what cannot be weakly referenced."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj) -> None:
+        self.obj = obj
+
+    def __call__(self):
+        return self.obj
+
+
+def _ref(obj):
+    # Weak where possible: a test that drops or stops something and checks
+    # that it was collected (Twisted's own thread-pool tests do) must not
+    # find it kept alive by us.
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return _Held(obj)
+
+
 class Registered:
     """
     Something a test registered that has no room for our attributes (an
     asyncio handle has __slots__; a trigger is a tuple): who holds it
     (``owner``: a loop, a reactor, a log publisher), the thing itself
     (``key``: a task, a handle, a trigger ID, an observer), how it was
-    made (``how``: "call_later", "create_task", ...), and where.
+    made (``how``: "call_later", "create_task", ...), and where.  Owner and
+    thing are held weakly where they can be; ``key`` is None once the thing
+    is gone.
     """
 
-    __slots__ = ("owner", "key", "how", provenance.CREATED)
+    __slots__ = ("_owner", "_key", "how", provenance.CREATED)
 
     def __init__(self, owner, key, how: str, created) -> None:
-        self.owner = owner
-        self.key = key
+        self._owner = _ref(owner)
+        self._key = _ref(key)
         self.how = how
         setattr(self, provenance.CREATED, created)
+
+    @property
+    def owner(self):
+        return self._owner()
+
+    @property
+    def key(self):
+        return self._key()
 
 
 def _keep(records: list, record, done) -> None:
@@ -307,27 +339,30 @@ def _wrap_thread_start() -> None:
     original = threading.Thread.start
     capture = provenance.capture
     keep = new_threads.append
+    ref = weakref.ref
 
     @functools.wraps(original)
     def start(self):
         try:
             setattr(self, provenance.CREATED, capture())
+            keep(ref(self))  # weakly: a finished thread must not keep its target alive
         except Exception:
             pass  # a Thread subclass with __slots__ goes without a site
-        keep(self)
         if len(new_threads) > _PRUNE_AT:
-            new_threads[:] = [t for t in new_threads if t.is_alive()]
+            new_threads[:] = [r for r in new_threads if r() is not None and r().is_alive()]
         return original(self)
 
     threading.Thread.start = start
 
 
 def _task_done(record) -> bool:
-    return record.key.done()
+    task = record.key
+    return task is None or task.done()
 
 
 def _handle_done(record) -> bool:
-    return record.key.cancelled()
+    handle = record.key
+    return handle is None or handle.cancelled()
 
 
 def _wrap_asyncio() -> None:
@@ -386,9 +421,11 @@ def _wrap_triggers() -> None:
     @functools.wraps(original)
     def addSystemEventTrigger(self, phase, eventType, callable, *args, **kwargs):
         trigger = original(self, phase, eventType, callable, *args, **kwargs)
-        # The reactor's own (its thread pool's shutdown trigger, added
-        # when deferToThread first starts the pool) are bound to it.
-        if getattr(callable, "__self__", None) is not self:
+        # The reactor's own are bound to it or to its thread pool: the
+        # pool's start (callWhenRunning) and shutdown triggers, added when
+        # deferToThread or suggestThreadPoolSize first creates the pool.
+        owner = getattr(callable, "__self__", None)
+        if owner is not self and (owner is None or owner is not getattr(self, "threadpool", None)):
             created = capture()
             if created is not None:
                 new_triggers.append(Registered(self, trigger, phase, created))

@@ -147,15 +147,19 @@ def _reactor_threads(reactor) -> set:
 
 def _running_threads(reactor) -> list:
     """Threads started since the snapshot, still alive, not the reactor's."""
-    alive = [t for t in capture.new_threads if t.is_alive()]
+    alive = [t for t in (r() for r in capture.new_threads) if t is not None and t.is_alive()]
     if not alive:
         return []
     owned = _reactor_threads(reactor)
     return [t for t in alive if id(t) not in owned]
 
 
+def _task_pending(task) -> bool:
+    return task is not None and not task.done()
+
+
 def _handle_pending(handle, loop) -> bool:
-    if handle.cancelled():
+    if handle is None or handle.cancelled():
         return False
     if getattr(handle, "_scheduled", False):
         return True  # a TimerHandle still in the loop's heap
@@ -170,12 +174,14 @@ def _asyncio_left(reactor) -> tuple[list, list]:
     loop = getattr(reactor, "_asyncioEventloop", None)
     if loop is None:
         return [], []
-    tasks = [r for r in capture.new_tasks if r.owner is loop and not r.key.done()]
+    tasks = [r for r in capture.new_tasks if r.owner is loop and _task_pending(r.key)]
     handles = [r for r in capture.new_handles if r.owner is loop and _handle_pending(r.key, loop)]
     return tasks, handles
 
 
 def _trigger_registered(reactor, trigger) -> bool:
+    if trigger is None:
+        return False
     try:
         event_type, (phase, func, args, kwargs) = trigger
         event = reactor._eventTriggers[event_type]
@@ -198,7 +204,7 @@ def _observers_left() -> list:
     registered = getattr(globalLogPublisher, "_observers", ())
     return [
         r for r in capture.new_observers
-        if r.owner is globalLogPublisher and any(o is r.key for o in registered)
+        if r.owner is globalLogPublisher and r.key is not None and any(o is r.key for o in registered)
     ]
 
 
