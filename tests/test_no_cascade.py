@@ -130,7 +130,10 @@ _RUNS = {
 def _futures():
     pool = ThreadPoolExecutor(max_workers=4)
     futures = {key: pool.submit(make) for key, make in _RUNS.items()}
-    pool.shutdown(wait=False)
+    # Joined before the first test that needs a run ends: the pool's
+    # threads left running would be that test's thread-running leftovers
+    # (whenever a run outlasts it).
+    pool.shutdown(wait=True)
     return futures
 
 

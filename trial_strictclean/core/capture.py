@@ -39,6 +39,17 @@ def judge_calls_of(reactor) -> None:
     """Keep the calls of ``reactor`` in ``new_calls`` from now on."""
     _judged[0] = reactor
 
+# The other resources created since the test being judged started, emptied
+# by its snapshot like new_calls: threads started, and records
+# (``Registered``) of asyncio tasks and handles, system event triggers and
+# log observers.  A clean test adds nothing to them, so judging it costs
+# four empty-list checks.
+new_threads: list = []
+new_tasks: list = []
+new_handles: list = []
+new_triggers: list = []
+new_observers: list = []
+
 # Listening ports whose close was requested and may still be pending, held
 # weakly: it never outgrows the ports alive.  Diagnosis matches a pending
 # delayed call to the port it would close.
@@ -277,6 +288,190 @@ def _wrap_call_later() -> None:
     ReactorBase.callLater = callLater
 
 
+class _Held:
+    """A strong reference, called like a weak one, for what cannot be weakly referenced."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj) -> None:
+        self.obj = obj
+
+    def __call__(self):
+        return self.obj
+
+
+def _ref(obj):
+    # Weak where possible: a test that drops or stops something and checks
+    # that it was collected (Twisted's own thread-pool tests do) must not
+    # find it kept alive by us.
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return _Held(obj)
+
+
+class Registered:
+    """
+    Something a test registered that has no room for our attributes (an
+    asyncio handle has __slots__; a trigger is a tuple): who holds it
+    (``owner``: a loop, a reactor, a log publisher), the thing itself
+    (``key``: a task, a handle, a trigger ID, an observer), how it was
+    made (``how``: "call_later", "create_task", ...), and where.  Owner and
+    thing are held weakly where they can be; ``key`` is None once the thing
+    is gone.
+    """
+
+    __slots__ = ("_owner", "_key", "how", provenance.CREATED)
+
+    def __init__(self, owner, key, how: str, created) -> None:
+        self._owner = _ref(owner)
+        self._key = _ref(key)
+        self.how = how
+        setattr(self, provenance.CREATED, created)
+
+    @property
+    def owner(self):
+        return self._owner()
+
+    @property
+    def key(self):
+        return self._key()
+
+
+def _keep(records: list, record, done) -> None:
+    # Pruned like new_calls: what finished is dropped once the list grows.
+    records.append(record)
+    if len(records) > _PRUNE_AT:
+        records[:] = [r for r in records if not done(r)]
+
+
+def _wrap_thread_start() -> None:
+    import threading
+
+    original = threading.Thread.start
+    capture = provenance.capture
+    keep = new_threads.append
+    ref = weakref.ref
+
+    @functools.wraps(original)
+    def start(self):
+        try:
+            setattr(self, provenance.CREATED, capture())
+            keep(ref(self))  # weakly: a finished thread must not keep its target alive
+        except Exception:
+            pass  # a Thread subclass with __slots__ goes without a site
+        if len(new_threads) > _PRUNE_AT:
+            new_threads[:] = [r for r in new_threads if r() is not None and r().is_alive()]
+        return original(self)
+
+    threading.Thread.start = start
+
+
+def _task_done(record) -> bool:
+    task = record.key
+    return task is None or task.done()
+
+
+def _handle_done(record) -> bool:
+    handle = record.key
+    return handle is None or handle.cancelled()
+
+
+def _wrap_asyncio() -> None:
+    # Only calls made by user code are noted: the loop's own calls
+    # (call_later calling call_at, a task scheduling its next step, a
+    # future's callbacks) and the asyncio reactor's (its timer, iterate(),
+    # callFromThread) have a library frame directly above.
+    import asyncio
+
+    loop_class = asyncio.BaseEventLoop
+    capture = provenance.capture
+    library = provenance._is_library_cache
+    is_library = provenance.is_library
+    frame_of = sys._getframe
+
+    def wrap_handle(name: str) -> None:
+        original = loop_class.__dict__[name]
+
+        @functools.wraps(original)
+        def schedule(self, *args, **kwargs):
+            handle = original(self, *args, **kwargs)
+            filename = frame_of(1).f_code.co_filename
+            in_library = library.get(filename)
+            if in_library is None:
+                in_library = is_library(filename)
+            if not in_library:
+                _keep(new_handles, Registered(self, handle, name, capture()), _handle_done)
+            return handle
+
+        setattr(loop_class, name, schedule)
+
+    for name in ("call_soon", "call_later", "call_at"):
+        wrap_handle(name)
+
+    original_task = loop_class.create_task
+
+    @functools.wraps(original_task)
+    def create_task(self, *args, **kwargs):
+        task = original_task(self, *args, **kwargs)
+        # asyncio.create_task and ensure_future come through here: the
+        # walk finds the user line above them, or nothing (not the user's).
+        created = capture()
+        if created is not None:
+            _keep(new_tasks, Registered(self, task, "create_task", created), _task_done)
+        return task
+
+    loop_class.create_task = create_task
+
+
+def _wrap_triggers() -> None:
+    from twisted.internet.base import ReactorBase
+
+    original = ReactorBase.addSystemEventTrigger
+    capture = provenance.capture
+
+    @functools.wraps(original)
+    def addSystemEventTrigger(self, phase, eventType, callable, *args, **kwargs):
+        trigger = original(self, phase, eventType, callable, *args, **kwargs)
+        # The reactor's own are bound to it or to its thread pool: the
+        # pool's start (callWhenRunning) and shutdown triggers, added when
+        # deferToThread or suggestThreadPoolSize first creates the pool.
+        owner = getattr(callable, "__self__", None)
+        if owner is not self and (owner is None or owner is not getattr(self, "threadpool", None)):
+            created = capture()
+            if created is not None:
+                new_triggers.append(Registered(self, trigger, phase, created))
+        return trigger
+
+    ReactorBase.addSystemEventTrigger = addSystemEventTrigger
+
+
+def _is_trials(observer) -> bool:
+    # Trial adds its own observer (_LogObserver.gotEvent) around every
+    # test, through twisted.python.log, which wraps it.
+    inner = getattr(observer, "legacyObserver", observer)
+    owner = getattr(inner, "__self__", inner)
+    return type(owner).__module__.startswith("twisted.trial.")
+
+
+def _wrap_observers() -> None:
+    from twisted.logger import LogPublisher
+
+    original = LogPublisher.addObserver
+    capture = provenance.capture
+
+    @functools.wraps(original)
+    def addObserver(self, observer):
+        result = original(self, observer)
+        if not _is_trials(observer):
+            created = capture()
+            if created is not None:
+                new_observers.append(Registered(self, observer, "addObserver", created))
+        return result
+
+    LogPublisher.addObserver = addObserver
+
+
 def _lookup(module: str, name: str):
     try:
         return getattr(importlib.import_module(module), name)
@@ -315,6 +510,11 @@ def install() -> None:
     unhandled.install()
     _wrap_call_later()
     _wrap_thread_pool()
+    for wrap in (_wrap_thread_start, _wrap_asyncio, _wrap_triggers, _wrap_observers):
+        try:
+            wrap()
+        except Exception:
+            pass  # capture degrades, it never breaks a run
     for module, name in _CREATED:
         cls = _lookup(module, name)
         if cls is not None:

@@ -28,6 +28,11 @@ KINDS = (
     "reader",
     "writer",
     "unhandled-error",
+    "thread-running",
+    "asyncio-task",
+    "asyncio-handle",
+    "system-event-trigger",
+    "log-observer",
 )
 
 

@@ -6,13 +6,14 @@ then hands the reactor on to the next test as stock Trial would.
 
 from __future__ import annotations
 
+import threading
 import traceback
 from dataclasses import replace
 
 from twisted.internet.base import DelayedCall
 from twisted.python import log
 
-from .capture import _ThreadWork
+from .capture import Registered, _ThreadWork
 from .diagnosis import diagnose
 from .findings import Finding
 from . import unhandled
@@ -225,10 +226,57 @@ class Session:
         log.msg(f"trial-strictclean could not {what} {test_id}:\n{error}")
 
 
+# What became of each kind of record once the test was judged:
+# (removed or cancelled by us, gone during the spin, left as it was after
+# a synchronous test).
+_RECORD_AFTERMATH = {
+    "asyncio-task": (
+        "cancelled after the test (its cancellation ran before the next test)",
+        "it finished when the reactor was spun after the test",
+        "left pending: nothing is cleaned up after a synchronous test",
+    ),
+    "asyncio-handle": (
+        "cancelled after the test",
+        "it ran when the reactor was spun after the test",
+        "left scheduled: nothing is cleaned up after a synchronous test",
+    ),
+    "system-event-trigger": (
+        "removed from the reactor after the test",
+        "it was removed when the reactor was spun after the test",
+        "left registered: nothing is cleaned up after a synchronous test",
+    ),
+    "log-observer": (
+        "removed from the global log publisher after the test",
+        "it was removed when the reactor was spun after the test",
+        "left registered: nothing is cleaned up after a synchronous test",
+    ),
+}
+
+
+def _record_kind(record: Registered) -> str:
+    how = record.how
+    if how == "create_task":
+        return "asyncio-task"
+    if how in ("call_soon", "call_later", "call_at"):
+        return "asyncio-handle"
+    if how == "addObserver":
+        return "log-observer"
+    return "system-event-trigger"
+
+
 def _aftermath(kind: str, subject, cancelled, removed, spun: bool, left_alone: str) -> str | None:
     """What became of a leftover once the test was judged, in words."""
     if kind == "unhandled-error":
         return "defused after the test: it will not be logged later, against another test"
+    if isinstance(subject, threading.Thread):
+        return "left running: trial-strictclean never stops a thread"
+    if isinstance(subject, Registered):
+        done, gone, untouched = _RECORD_AFTERMATH[_record_kind(subject)]
+        if not spun:
+            return untouched
+        if id(subject) in cancelled or id(subject) in removed:
+            return done
+        return gone
     if not spun:
         return left_alone
     if isinstance(subject, DelayedCall):
@@ -273,6 +321,11 @@ def _undescribed(left) -> tuple[list, list]:
         ("writer", left.writers),
         ("process-running", left.processes),
         ("thread-work", left.threads),
+        ("thread-running", left.running_threads),
+        ("asyncio-task", left.tasks),
+        ("asyncio-handle", left.handles),
+        ("system-event-trigger", left.triggers),
+        ("log-observer", left.observers),
     )
     findings, subjects = [], []
     for kind, objects in groups:

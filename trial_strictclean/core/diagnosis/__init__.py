@@ -20,7 +20,10 @@ from .common import Context, describe_callable, fallback, is_a, safe
 from .groups import group
 from .network import connection_finding, connection_side, connector_finding, port_finding, selectable_finding
 from .processes import process_finding
-from .threads import thread_finding
+from .asyncio_tasks import handle_finding, task_finding
+from .observers import observer_finding
+from .threads import running_thread_finding, thread_finding
+from .triggers import trigger_finding
 
 __all__ = ["diagnose", "describe_callable"]
 
@@ -112,6 +115,17 @@ def diagnose(reactor, leftovers: Leftovers, root: str = "") -> tuple[list[Findin
 
     for work in leftovers.threads:
         add(lambda: thread_finding(ctx, work), "thread-work", work, None)
+
+    others = (
+        (running_thread_finding, "thread-running", leftovers.running_threads),
+        (task_finding, "asyncio-task", leftovers.tasks),
+        (handle_finding, "asyncio-handle", leftovers.handles),
+        (trigger_finding, "system-event-trigger", leftovers.triggers),
+        (observer_finding, "log-observer", leftovers.observers),
+    )
+    for make, kind, objects in others:
+        for obj in objects:
+            add(lambda: make(ctx, obj), kind, obj, None)
 
     grouped = group(findings, _ORDER, ctx.root)
     return [f for f, _ in grouped], [subject for _, subject in grouped]

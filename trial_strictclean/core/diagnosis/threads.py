@@ -24,3 +24,27 @@ def thread_finding(ctx: Context, work) -> Finding:
         ),
     )
 
+
+
+def running_thread_finding(ctx: Context, thread) -> Finding:
+    """A threading.Thread the test started and did not wait for."""
+    created, callers = ctx.created(thread)
+    target = getattr(thread, "_target", None)
+    what = f" running {describe_callable(target)}" if target is not None else ""
+    daemon = " (daemon)" if getattr(thread, "daemon", False) else ""
+    return make_finding(
+        "thread-running",
+        f"thread {thread.name!r}{what}{daemon}",
+        "Started by the test and still alive when it ended: it outlives the test "
+        "and runs on during later ones.",
+        created,
+        state="alive",
+        callers=callers,
+        wait_for="the thread to finish: Thread.join()",
+        fix=(
+            "Join it before the test ends: self.addCleanup(thread.join); a thread "
+            "that loops until told to stop must be told first, e.g. "
+            "self.addCleanup(thread.join) then self.addCleanup(stop_event.set) "
+            "(cleanups run last-added first)."
+        ),
+    )
