@@ -9,18 +9,10 @@ import os
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from .trialrun import FIXTURES, cached_run
+from .trialrun import FIXTURES, cached_run, tagged_line
 
 SUITE = "timeouts_suite"
 PATH = os.path.join(os.path.relpath(FIXTURES), f"{SUITE}.py")
-
-
-def _line_of(tag: str) -> int:
-    with open(os.path.join(FIXTURES, f"{SUITE}.py")) as file:
-        for number, line in enumerate(file, 1):
-            if line.rstrip().endswith(f"# {tag}"):
-                return number
-    raise AssertionError(tag)
 
 
 # timed-out test -> the tagged lines of its waiting frames, innermost first
@@ -40,7 +32,7 @@ class WhereItWaited(SynchronousTestCase):
             text = run.error_text(f"{SUITE}.{test}")
             self.assertIn("still running at 0.3 secs", text)
             self.assertIn("It was waiting here (innermost first):", text)
-            places = [f"{PATH}:{_line_of(tag)}" for tag in tags]
+            places = [f"{PATH}:{tagged_line(SUITE, tag)}" for tag in tags]
             found = [text.index(place) for place in places]
             self.assertEqual(found, sorted(found), f"{test}: innermost first\n{text}")
             self.assertIn("a Deferred nobody has fired yet", text)

@@ -9,18 +9,10 @@ import os
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from .trialrun import FIXTURES, cached_run
+from .trialrun import FIXTURES, cached_run, tagged_line
 
 SUITE = "unhandled_suite"
 PATH = os.path.join(os.path.relpath(FIXTURES), f"{SUITE}.py")
-
-
-def _line(tag: str) -> int:
-    with open(os.path.join(FIXTURES, f"{SUITE}.py")) as file:
-        for number, text in enumerate(file, 1):
-            if text.rstrip().endswith(f"# {tag}"):
-                return number
-    raise AssertionError(tag)
 
 
 DIRTY = {
@@ -39,12 +31,12 @@ class OnTheTestThatMadeIt(SynchronousTestCase):
         for test, (resource, tag) in DIRTY.items():
             text = run.error_text(f"{SUITE}.{test}")
             self.assertIn(f"1. unhandled-error: {resource}", text)
-            self.assertIn(f"created   {PATH}:{_line(tag)} in ", text)
+            self.assertIn(f"created   {PATH}:{tagged_line(SUITE, tag)} in ", text)
             self.assertIn("self.assertFailure(d, ", text)
             self.assertIn("defused after the test", text)
         # Prose wraps at 80 columns: compare it as words.
         fired = " ".join(run.error_text(f"{SUITE}.Unhandled.test_b_raised_in_a_callback").split())
-        self.assertIn(f"fired at {PATH}:{_line('fired_here')}", fired)
+        self.assertIn(f"fired at {PATH}:{tagged_line(SUITE, 'fired_here')}", fired)
 
     def test_one_process(self):
         self.check()

@@ -95,3 +95,12 @@ def run_trial(*args: str, env: dict | None = None, cwd: str | None = None) -> Tr
 def cached_run(*args: str) -> TrialRun:
     """run_trial, once per distinct argument list for the whole test run."""
     return run_trial(*args)
+
+
+def tagged_line(module: str, tag: str) -> int:
+    """The number of the line of fixture ``module`` that ends with ``# tag``."""
+    with open(os.path.join(FIXTURES, f"{module}.py")) as file:
+        for number, text in enumerate(file, 1):
+            if text.rstrip().endswith(f"# {tag}"):
+                return number
+    raise AssertionError(f"no line tagged {tag!r} in {module}")
