@@ -229,3 +229,14 @@ class MoreKinds(PytestRun):
         ):
             self.assertIn(site, output)
         self.assertIn("objects created by leftovers of earlier tests", output)
+
+
+class OurFaults(PytestRun):
+    """A fault in the adapter or the core never errs a user's test."""
+
+    def test_tests_keep_their_outcomes(self):
+        status, output = self.pytest("--strictclean", suites=("suite_faults.py",), env={"STRICTCLEAN_FAULT": "1"})
+        self.assertEqual(status, 0, output)
+        self.assertIn("2 passed", output)
+        self.assertNotIn("error", output.lower().split("trial-strictclean")[0])
+        self.assertIn("trial-strictclean: could not judge suite_faults.py::test_cancels_its_timer", output)

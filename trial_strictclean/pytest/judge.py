@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 
 import pytest
 
@@ -145,6 +146,11 @@ class StrictClean:
     def _warn(self, text: str) -> None:
         sys.stderr.write(f"\ntrial-strictclean: {text}\n")
 
+    def _could_not(self, what: str) -> None:
+        """A step of ours failed: say so once per step; the run goes on."""
+        last = traceback.format_exc().strip().splitlines()[-1]
+        self._warn(f"could not {what}: {last} (a fault in trial-strictclean, not in the tests; their outcomes stand)")
+
     def _report(self, test, result, findings) -> bool:
         if self._shared_now and test is self._judging:
             # Strict reading: the test's server ends name the fixture.
@@ -224,19 +230,30 @@ class StrictClean:
     def _judge(self, item, test) -> list:
         owned, self._owned = self._owned, []
         found = []
-        if test is not None:
-            self._judging = test
-            try:
-                self.session.judge(test, found)
-            finally:
-                self._judging = None
-            self.session.stop(test)
-        item.stash[_FINDINGS] = found + [f for _, group in owned for f in group]
-        item.stash[_TEXT] = _text(found, owned, self.root)
-        item.stash[_IGNORED] = self.session.triage.take_ignored()
-        item.stash[_SHARED] = self._shared_now
+        try:
+            if test is not None:
+                self._judging = test
+                try:
+                    # Reads the fixtures finalized in this teardown
+                    # (self._finished) and notes shared server ends.
+                    self.session.judge(test, found)
+                finally:
+                    self._judging = None
+                    self.session.stop(test)
+            findings = found + [f for _, group in owned for f in group]
+            text = _text(found, owned, self.root)
+            ignored = self.session.triage.take_ignored()
+            shared = self._shared_now
+        except Exception:
+            # Never an error in the user's run because of us.
+            self._could_not(f"judge {item.nodeid}")
+            findings, text, ignored, shared = [], "", [], []
         self._shared_now, self._finished = [], []
-        return item.stash[_FINDINGS]
+        item.stash[_FINDINGS] = findings
+        item.stash[_TEXT] = text
+        item.stash[_IGNORED] = ignored
+        item.stash[_SHARED] = shared
+        return findings
 
     # -- fixtures with a wider scope ----------------------------------------
 
@@ -246,8 +263,12 @@ class StrictClean:
             return (yield)
         from twisted.internet import reactor
 
-        owner = _Owner(fixturedef)
-        window = Window(reactor)
+        try:
+            owner = _Owner(fixturedef)
+            window = Window(reactor)
+        except Exception:
+            self._could_not(f"look at the reactor around fixture {fixturedef.argname!r}")
+            return (yield)
         # Finalizers run last-in first-out: this one runs after the
         # fixture's own teardown...
         fixturedef.addfinalizer(lambda: self._finalized(owner))
@@ -262,16 +283,28 @@ class StrictClean:
     def _take(self, owner: _Owner, window: Window) -> None:
         from twisted.internet import reactor
 
-        created = window.created(reactor)
-        owner.objects = merge(owner.objects, created)
-        self.session.disown(created)
+        try:
+            created = window.created(reactor)
+            owner.objects = merge(owner.objects, created)
+            self.session.disown(created)
+        except Exception:
+            self._could_not(f"note what {owner.name} created")
 
     def _finalizing(self, owner: _Owner) -> None:
         from twisted.internet import reactor
 
-        owner.window = Window(reactor)
+        try:
+            owner.window = Window(reactor)
+        except Exception:
+            self._could_not(f"look at the reactor before {owner.name} is finalized")
 
     def _finalized(self, owner: _Owner) -> None:
+        try:
+            self._judge_finalized(owner)
+        except Exception:
+            self._could_not(f"judge {owner.name} as it was finalized")
+
+    def _judge_finalized(self, owner: _Owner) -> None:
         from twisted.internet import reactor
 
         self._owners.pop(id(owner.fixturedef), None)
