@@ -194,11 +194,6 @@ def render_item(parts: list[list[Finding]], number: int, root: str = "", color: 
     return "\n".join(title + block.lines)
 
 
-def render_finding(finding: Finding, number: int, root: str = "", color: bool = False, width: int = WIDTH) -> str:
-    """One numbered finding: what, where created and closed, what to do."""
-    return render_item([[finding]], number, root, color, width)
-
-
 def render(findings: list[Finding], root: str = "", color: bool = False, width: int = WIDTH) -> str:
     """The whole block for one dirty test: one numbered item per root cause."""
     paint = _Painter(color)
