@@ -58,6 +58,8 @@ class Session:
         self.assign = None
         # What a leftover becomes when the runner leaves the reactor alone
         # after the test (the words of the JSON report's "after").
+        # Whose idiom the fixes are written in (diagnosis.Context.runner).
+        self.runner = "trial"
         self.left_alone = "left in the reactor: as with Trial, nothing is cleaned up after a synchronous test"
 
     def start(self, test) -> None:
@@ -200,7 +202,7 @@ class Session:
         if not left:
             return [], []
         try:
-            return diagnose(reactor, left, self.root)
+            return diagnose(reactor, left, self.root, self.runner)
         except Exception:
             # A verdict with less detail beats a lost one.
             self._could_not("describe what was left by", test, "its leftovers are listed without detail")

@@ -38,13 +38,13 @@ _ORDER = {
 }
 
 
-def diagnose(reactor, leftovers: Leftovers, root: str = "") -> tuple[list[Finding], list]:
+def diagnose(reactor, leftovers: Leftovers, root: str = "", runner: str = "trial") -> tuple[list[Finding], list]:
     """
     Findings for a test's leftovers, related ones grouped, and beside them,
     one for one, the object each finding is about (a delayed call, a
     selectable, a process, thread work), to tell what became of it.
     """
-    ctx = Context(reactor, root)
+    ctx = Context(reactor, root, runner)
     # (finding, the resource it is grouped by, the object it is about)
     findings: list[tuple[Finding, object, object]] = []
     process_pipes = {}

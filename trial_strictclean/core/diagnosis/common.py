@@ -83,9 +83,12 @@ def describe_callable(func, args=(), kw=None) -> str:
 class Context:
     """What diagnosing one test needs to know besides its leftovers."""
 
-    def __init__(self, reactor, root: str) -> None:
+    def __init__(self, reactor, root: str, runner: str = "trial") -> None:
         self.reactor = reactor
         self.root = root
+        # Whose idiom the advice speaks: "trial" (self.addCleanup) or
+        # "pytest" (a fixture's teardown).
+        self.runner = runner
 
     def created(self, *objects) -> tuple[Site | None, tuple[Site, ...]]:
         """The creation site of the first object that has one, and its callers."""
