@@ -13,9 +13,21 @@ CPU time (user+sys, ``getrusage(RUSAGE_CHILDREN)`` deltas) and wall time.
 The suite is clean: a finding or a failure there is a bug, and the script
 exits 1.
 
+Byte code is written and one unmeasured run of each kind goes first, so
+that both read compiled modules: pytest compiles the modules of every
+plugin package itself (assertion rewriting) and, with
+``PYTHONDONTWRITEBYTECODE`` set, recompiles them from source on every run
+(about 0.15 s for ours), which is the environment's cost, not the plugin's.
+
+``--instructions`` counts instructions instead (valgrind's cachegrind,
+about 20 times slower): the count does not depend on what else the machine
+runs, so one pair tells what many timed pairs only approach; the same
+count with ``--tests 10`` is the start-up part.
+
 ::
 
     python benchmarks/pytest_compare.py --pairs 6
+    python benchmarks/pytest_compare.py --instructions --pairs 1 --tests 200
     python benchmarks/pytest_compare.py --quick     # seconds: a smoke test
 """
 
@@ -23,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -106,12 +120,23 @@ def write_suite(folder: str, tests: int, calls: int, per_file: int = 100) -> Non
             file.write("".join(parts))
 
 
-def run_once(folder: str, strict: bool) -> tuple[float, float, str]:
+_ENV_LEFT_OUT = ("TRIAL_STRICTCLEAN_", "PYTHONDONTWRITEBYTECODE")
+
+
+def run_once(folder: str, strict: bool, instructions: bool = False) -> tuple[float, float, str]:
+    """
+    One run: (CPU seconds, wall seconds, pytest's last line); with
+    ``instructions``, (instructions counted, wall seconds, last line).
+    """
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
     command += ["--basetemp", os.path.join(folder, ".tmp")]
     if strict:
         command.append("--strictclean")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAL_STRICTCLEAN_")}
+    if instructions:
+        command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"] + command
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_LEFT_OUT)}
+    # Hash randomisation changes set and dict orders, and so the count.
+    env["PYTHONHASHSEED"] = "0"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
@@ -121,6 +146,11 @@ def run_once(folder: str, strict: bool) -> tuple[float, float, str]:
     last = (done.stdout.strip().splitlines() or ["?"])[-1]
     if done.returncode != 0:
         raise SystemExit(f"{'B' if strict else 'A'} run failed ({done.returncode}): {last}\n{done.stdout[-3000:]}")
+    if instructions:
+        counted = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+        if counted is None:
+            raise SystemExit(f"no instruction count from valgrind:\n{done.stderr[-2000:]}")
+        return float(counted.group(1).replace(",", "")), wall, last
     return cpu, wall, last
 
 
@@ -130,27 +160,41 @@ def main(argv=None) -> int:
     parser.add_argument("--tests", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--quick", action="store_true", help="one pair of 20 tests: a smoke test")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions under valgrind (cachegrind) instead of timing: independent of the machine's load",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.pairs, args.tests = 1, 20
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind on PATH")
+    unit = "instructions" if args.instructions else "CPU"
     with tempfile.TemporaryDirectory(prefix="strictclean-pytest-bench-") as folder:
         write_suite(folder, args.tests, args.calls)
-        cpu_ratios, wall_ratios = [], []
+        # Unmeasured: byte code written for the suite and for both kinds.
+        run_once(folder, False)
+        run_once(folder, True)
+        ratios, wall_ratios = [], []
         for pair in range(args.pairs):
             order = (False, True) if pair % 2 == 0 else (True, False)
-            runs = {strict: run_once(folder, strict) for strict in order}
-            (a_cpu, a_wall, a_last), (b_cpu, b_wall, b_last) = runs[False], runs[True]
-            cpu_ratios.append(b_cpu / a_cpu)
+            runs = {strict: run_once(folder, strict, args.instructions) for strict in order}
+            (a_cost, a_wall, a_last), (b_cost, b_wall, b_last) = runs[False], runs[True]
+            ratios.append(b_cost / a_cost)
             wall_ratios.append(b_wall / a_wall)
+            shown = (
+                f"A {a_cost:,.0f} B {b_cost:,.0f}" if args.instructions else f"A {a_cost:.2f}s B {b_cost:.2f}s"
+            )
             print(
                 f"pair {pair + 1} ({'AB' if order[0] is False else 'BA'}): "
-                f"cpu A {a_cpu:.2f}s B {b_cpu:.2f}s ratio {cpu_ratios[-1]:.3f}; "
+                f"{unit.lower()} {shown} ratio {ratios[-1]:.3f}; "
                 f"wall A {a_wall:.2f}s B {b_wall:.2f}s ratio {wall_ratios[-1]:.3f}   [{b_last}]",
                 flush=True,
             )
         print(
-            f"{args.tests} tests, {args.pairs} pairs: median CPU ratio {statistics.median(cpu_ratios):.3f}, "
-            f"median wall ratio {statistics.median(wall_ratios):.3f}"
+            f"{args.tests} tests, {args.pairs} pairs: median {unit} ratio {statistics.median(ratios):.3f} "
+            f"(pairs {min(ratios):.3f} to {max(ratios):.3f}), median wall ratio {statistics.median(wall_ratios):.3f}"
         )
     return 0
 

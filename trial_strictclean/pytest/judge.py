@@ -32,8 +32,6 @@ from ..core.inspection import Leftovers, Window, merge, still_held
 from ..core.markers import ATTRIBUTE
 from ..core.session_factory import new_session
 from ..render.report_files import Reports, check_writable
-from ..render.summary import render_summary
-from ..render.text import render
 
 LEFT_ALONE = (
     "left in the reactor, as pytest-twisted leaves it: it runs or stays "
@@ -370,6 +368,12 @@ class StrictClean:
         if self.reports is None:
             return
         outcomes = self.reports.outcomes
+        if report.passed and not outcomes.every_test and not _has_ours(report):
+            # Nothing to keep: a passed phase is recorded only when a report
+            # file lists every test (three of these per test, every test).
+            if report.when == "teardown":
+                self.reports.test_done()
+            return
         test = _Reported(report)
         when = report.when
         if when == "setup":
@@ -406,6 +410,8 @@ class StrictClean:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.reports is None:
             return
+        from ..render.summary import render_summary
+
         reports = self.reports
         written = reports.finish()
         records = reports.outcomes.records()
@@ -442,6 +448,10 @@ class StrictClean:
 
 def _text(findings: list, owned: list, root: str) -> str:
     """The test's block, then one block per fixture finalized in its teardown."""
+    if not findings and not owned:
+        return ""
+    from ..render.text import render
+
     blocks = [render(findings, root)] if findings else []
     for name, group in owned:
         block = render(group, root)
@@ -479,6 +489,16 @@ def _owned(finding: Finding, prefix: str) -> Finding:
         finding,
         message=prefix + finding.message,
         detail=prefix + (finding.detail or finding.message),
+    )
+
+
+def _has_ours(report) -> bool:
+    """Whether the report carries anything of ours, or is an unexpected success."""
+    return (
+        hasattr(report, "wasxfail")
+        or hasattr(report, "strictclean")
+        or hasattr(report, "strictclean_ignored")
+        or hasattr(report, "strictclean_shared")
     )
 
 
