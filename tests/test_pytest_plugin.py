@@ -170,6 +170,31 @@ class Xdist(PytestRun):
         self.assertEqual(self.records("-n", "2"), alone)
 
 
+class Locations(PytestRun):
+    """Each test's file and line in the report files, as for Trial tests."""
+
+    def where(self, *args: str) -> dict:
+        status, output = self.pytest(
+            "--strictclean", *args, suites=("suite_kinds.py", "suite_scopes.py"),
+            env={"TRIAL_STRICTCLEAN_JUNIT_XML": "junit.xml"},
+        )
+        self.assertEqual(status, 1, output)
+        from xml.etree import ElementTree
+
+        cases = ElementTree.parse(os.path.join(self.folder, "junit.xml")).getroot().iter("testcase")
+        return {(c.get("classname"), c.get("name")): (c.get("file"), c.get("line")) for c in cases}
+
+    def test_file_and_line_of_each_test(self):
+        alone = self.where()
+        found = {name.rpartition(".")[2].rpartition("::")[2]: where for (_, name), where in alone.items()}
+        # The def line, 1-based, the path as the suite's findings show it.
+        self.assertEqual(found["test_port_open"], ("suite_kinds.py", "9"), alone)
+        self.assertEqual(found["test_port_clean"], ("suite_kinds.py", "13"))
+        self.assertEqual(found["test_stdlib_port"], ("suite_scopes.py", "85"))
+        self.assertNotIn((None, None), alone.values())
+        self.assertEqual(self.where("-n", "2"), alone)
+
+
 class Ignoring(PytestRun):
     def test_rules_match_node_ids_and_markers_apply(self):
         rules = (

@@ -106,6 +106,8 @@ class StrictClean:
     def __init__(self, config, shared: str) -> None:
         self.config = config
         self.root = str(config.invocation_params.dir)
+        # Where report locations (node ids, ``report.location``) start from.
+        self.rootpath = str(config.rootpath)
         self.shared = shared
         try:
             settings = settings_module.load(self.root)
@@ -374,7 +376,7 @@ class StrictClean:
             if report.when == "teardown":
                 self.reports.test_done()
             return
-        test = _Reported(report)
+        test = _Reported(report, self.rootpath)
         when = report.when
         if when == "setup":
             outcomes.start(test)
@@ -507,15 +509,35 @@ def _ours(text: str) -> bool:
 
 
 class _Reported:
-    """A test as its reports name it (in the controller there is no item)."""
+    """
+    A test as its reports name it (in the controller there is no item).
+    The records read where a test is defined from its function's code
+    (``function.__code__``: file and first line, as for a Trial test);
+    here that is the report's location, as pytest found it on the item
+    (``item.reportinfo()``), relative to the rootdir, its line counted
+    from 0.
+    """
 
-    _testMethodName = ""
+    _testMethodName = "function"
 
-    def __init__(self, report) -> None:
+    def __init__(self, report, rootpath: str) -> None:
         self.nodeid = report.nodeid
+        self.function = None
+        location = getattr(report, "location", None)
+        if location and location[0] and location[1] is not None:
+            self.function = _Where(os.path.join(rootpath, location[0]), location[1] + 1)
 
     def id(self) -> str:
         return self.nodeid
+
+
+class _Where:
+    """A file and a first line, in the shape of a function's code object."""
+
+    def __init__(self, filename: str, line: int) -> None:
+        self.__code__ = self
+        self.co_filename = os.path.normpath(filename)
+        self.co_firstlineno = line
 
 
 def _skip_reason(report) -> str:
