@@ -195,6 +195,15 @@ class Locations(PytestRun):
         self.assertEqual(self.where("-n", "2"), alone)
 
 
+class Idiom(PytestRun):
+    def test_the_documented_fixes_are_clean(self):
+        # docs/pytest.rst, "Fixing a leftover under pytest".
+        status, output = self.pytest("--strictclean", suites=("suite_idiom.py",))
+        self.assertEqual(status, 0, output)
+        self.assertIn("3 passed", output)
+        self.assertEqual(_errors(output), [], output)
+
+
 class Ignoring(PytestRun):
     def test_rules_match_node_ids_and_markers_apply(self):
         rules = (

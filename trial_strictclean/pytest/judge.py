@@ -123,6 +123,8 @@ class StrictClean:
         self._owned: list = []
         self.session = new_session(self.root, settings, self._warn, self._report)
         self.session.left_alone = LEFT_ALONE
+        # Fixes in pytest's idiom: a fixture's teardown, not self.addCleanup.
+        self.session.runner = "pytest"
         self.session.assign = self._assign
         # Owners finalized during the teardown being judged: their ports
         # still own the server ends that test left.
