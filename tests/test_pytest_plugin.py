@@ -204,6 +204,20 @@ class Idiom(PytestRun):
         self.assertEqual(_errors(output), [], output)
 
 
+class XdistCounts(PytestRun):
+    def test_not_blamed_again_count_reaches_the_controller(self):
+        def count(*args):
+            status, output = self.pytest("--strictclean", *args, suites=("suite_more_kinds.py",))
+            found = re.findall(r"(\d+) objects created by leftovers of earlier tests", output)
+            self.assertEqual(len(found), 1, output)
+            return int(found[0])
+
+        alone = count()
+        self.assertGreater(alone, 0)
+        # One file, one worker: the same tests in the same order.
+        self.assertEqual(count("-n", "2", "--dist", "loadfile"), alone)
+
+
 class Ignoring(PytestRun):
     def test_rules_match_node_ids_and_markers_apply(self):
         rules = (
@@ -273,4 +287,46 @@ class OurFaults(PytestRun):
         self.assertEqual(status, 0, output)
         self.assertIn("2 passed", output)
         self.assertNotIn("error", output.lower().split("trial-strictclean")[0])
-        self.assertIn("trial-strictclean: could not judge suite_faults.py::test_cancels_its_timer", output)
+        self.assertIn("trial-strictclean: could not judge suite_faults.py::test_uses_a_module_fixture", output)
+        self.assertEqual(output.count("trial-strictclean: could not"), 1, output)
+
+
+class OurFixtureFaults(PytestRun):
+    """
+    A fault in the fixture-ownership path (the window around a wider
+    fixture, handing what it created over, the window before its teardown,
+    judging it at finalization) never errs a user's test either.
+    """
+
+    suites = ("suite_fixture_faults.py", "suite_fixture_faults_after.py")
+
+    def check(self, fault: str, note: str):
+        status, output = self.pytest("--strictclean", suites=self.suites, env={"STRICTCLEAN_FAULT": fault})
+        # Stock pytest's outcomes, and the run goes on judging: the timer
+        # of the last test is still found.
+        self.assertEqual(_errors(output), ["test_leaves_a_timer"], output)
+        self.assertIn("4 passed, 1 error", output)
+        self.assertEqual(output.count("trial-strictclean: could not"), 1, output)
+        self.assertIn(f"trial-strictclean: could not {note}", output)
+        self.assertIn("RuntimeError: injected fault (a fault in trial-strictclean", output)
+
+    def test_unbroken(self):
+        status, output = self.pytest("--strictclean", suites=self.suites)
+        self.assertEqual(_errors(output), ["test_leaves_a_timer"], output)
+        self.assertNotIn("could not", output)
+
+    def test_window_around_setup(self):
+        # pytest-twisted's session fixture (twisted_greenlet) comes first.
+        self.check("window", "look at the reactor around fixture '")
+
+    def test_reading_the_window(self):
+        self.check("created", "note what fixture '")
+
+    def test_handing_over(self):
+        self.check("adopt", "note what fixture '")
+
+    def test_window_before_teardown(self):
+        self.check("finalizing", "look at the reactor before fixture 'shared' (module scope")
+
+    def test_judging_at_finalization(self):
+        self.check("judge-finalized", "judge fixture 'shared' (module scope")

@@ -1,6 +1,7 @@
 """
-trial-strictclean's own steps broken on purpose (STRICTCLEAN_FAULT): the
-tests keep their outcomes, and the run goes on and says so.
+trial-strictclean's judging of a test broken on purpose (STRICTCLEAN_FAULT):
+the tests keep their outcomes, and the run goes on and says so.  The
+fixture-ownership steps: suite_fixture_faults.py.
 """
 
 import os
@@ -14,7 +15,6 @@ if os.environ.get("STRICTCLEAN_FAULT"):
     def _broken(*args, **kwargs):
         raise RuntimeError("injected fault")
 
-    sys.modules["trial_strictclean.core.inspection"].Window.created = _broken
     sys.modules["trial_strictclean.core.session"].Session.judge = _broken
 
 

@@ -135,9 +135,20 @@ class StrictClean:
         # they create while a later test runs the reactor is theirs.
         self._earlier: dict[int, object] = {}
         self.inherited = 0
+        # Of those, not yet handed to a report (xdist: to the controller).
+        self._inherited_unsent = 0
+        # Faults of ours, once per step: printed at the end of the run.
+        self._notes: list[str] = []
+        self._failed_steps: set = set()
+        # Notes not yet handed to a report (in a worker, the only way out),
+        # and, where reports arrive, the notes they brought.
+        self._notes_sent = 0
+        self._shown_notes: list[str] = []
         # Reports are kept where the results arrive: not in an xdist worker.
         self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
         self._test = None
+        # The test during which fixture ownership failed: not judged.
+        self._unsure = None
         self._judging = None
         self._owners: dict = {}
         # Server ends counted against their fixture (practical reading).
@@ -148,10 +159,30 @@ class StrictClean:
     def _warn(self, text: str) -> None:
         sys.stderr.write(f"\ntrial-strictclean: {text}\n")
 
-    def _could_not(self, what: str) -> None:
-        """A step of ours failed: say so once per step; the run goes on."""
+    def _could_not(self, what: str, step: str) -> None:
+        """
+        A step of ours failed: say so once per step and process; the run
+        goes on.  Printed at the end (``pytest_terminal_summary``): written
+        now, inside a test's phase, pytest's capture would swallow it.
+        """
+        if step in self._failed_steps:
+            return
+        self._failed_steps.add(step)
         last = traceback.format_exc().strip().splitlines()[-1]
-        self._warn(f"could not {what}: {last} (a fault in trial-strictclean, not in the tests; their outcomes stand)")
+        self._notes.append(
+            f"could not {what}: {last} (a fault in trial-strictclean, not in the tests; their outcomes stand; "
+            "later faults of this step are not repeated)"
+        )
+
+    def _could_not_own(self, what: str, step: str) -> None:
+        """
+        A step of fixture ownership failed: what the fixture created may
+        now look like the running test's, so that test gets no verdict
+        from us (pytest's own outcome stands), as after any fault of ours.
+        """
+        self._could_not(what, step)
+        if self._test is not None:
+            self._unsure = self._test
 
     def _report(self, test, result, findings) -> bool:
         if self._shared_now and test is self._judging:
@@ -177,6 +208,7 @@ class StrictClean:
         for call in left.calls:
             if id(getattr(call.func, "__self__", None)) in earlier:
                 self.inherited += 1
+                self._inherited_unsent += 1
             else:
                 mine.calls.append(call)
         for group in ("readers", "writers"):
@@ -185,6 +217,7 @@ class StrictClean:
                     id(getattr(obj, name, None)) in earlier for name in ("connector", "server", "protocol")
                 ):
                     self.inherited += 1
+                    self._inherited_unsent += 1
                     continue
                 owner = ports.get(id(getattr(obj, "server", None)))
                 if owner is not None and owner.name not in self._shared_now:
@@ -233,7 +266,9 @@ class StrictClean:
         owned, self._owned = self._owned, []
         found = []
         try:
-            if test is not None:
+            if test is not None and test is self._unsure:
+                self.session.stop(test)
+            elif test is not None:
                 self._judging = test
                 try:
                     # Reads the fixtures finalized in this teardown
@@ -248,9 +283,9 @@ class StrictClean:
             shared = self._shared_now
         except Exception:
             # Never an error in the user's run because of us.
-            self._could_not(f"judge {item.nodeid}")
+            self._could_not(f"judge {item.nodeid}", "judge")
             findings, text, ignored, shared = [], "", [], []
-        self._shared_now, self._finished = [], []
+        self._shared_now, self._finished, self._unsure = [], [], None
         item.stash[_FINDINGS] = findings
         item.stash[_TEXT] = text
         item.stash[_IGNORED] = ignored
@@ -269,7 +304,7 @@ class StrictClean:
             owner = _Owner(fixturedef)
             window = Window(reactor)
         except Exception:
-            self._could_not(f"look at the reactor around fixture {fixturedef.argname!r}")
+            self._could_not_own(f"look at the reactor around fixture {fixturedef.argname!r}", "window")
             return (yield)
         # Finalizers run last-in first-out: this one runs after the
         # fixture's own teardown...
@@ -290,7 +325,7 @@ class StrictClean:
             owner.objects = merge(owner.objects, created)
             self.session.disown(created)
         except Exception:
-            self._could_not(f"note what {owner.name} created")
+            self._could_not_own(f"note what {owner.name} created", "take")
 
     def _finalizing(self, owner: _Owner) -> None:
         from twisted.internet import reactor
@@ -298,13 +333,13 @@ class StrictClean:
         try:
             owner.window = Window(reactor)
         except Exception:
-            self._could_not(f"look at the reactor before {owner.name} is finalized")
+            self._could_not_own(f"look at the reactor before {owner.name} is finalized", "finalizing")
 
     def _finalized(self, owner: _Owner) -> None:
         try:
             self._judge_finalized(owner)
         except Exception:
-            self._could_not(f"judge {owner.name} as it was finalized")
+            self._could_not(f"judge {owner.name} as it was finalized", "finalized")
 
     def _judge_finalized(self, owner: _Owner) -> None:
         from twisted.internet import reactor
@@ -348,13 +383,19 @@ class StrictClean:
             shared = item.stash.get(_SHARED, [])
             if shared:
                 report.strictclean_shared = list(shared)
+            if self._inherited_unsent:
+                report.strictclean_inherited = self._inherited_unsent
+                self._inherited_unsent = 0
+            if len(self._notes) > self._notes_sent:
+                report.strictclean_notes = self._notes[self._notes_sent :]
+                self._notes_sent = len(self._notes)
         return report
 
     @pytest.hookimpl(wrapper=True)
     def pytest_report_to_serializable(self, config, report):
         data = yield
         if data is not None:
-            for name in ("strictclean", "strictclean_ignored", "strictclean_shared"):
+            for name in _CARRIED:
                 if hasattr(report, name):
                     data[name] = getattr(report, name)
         return data
@@ -363,7 +404,7 @@ class StrictClean:
     def pytest_report_from_serializable(self, config, data):
         report = yield
         if report is not None:
-            for name in ("strictclean", "strictclean_ignored", "strictclean_shared"):
+            for name in _CARRIED:
                 if name in data:
                     setattr(report, name, data[name])
         return report
@@ -403,6 +444,13 @@ class StrictClean:
         ignored = getattr(report, "strictclean_ignored", ())
         if ignored:
             self.reports.triage.merge([Ignored.from_dict(d) for d in ignored])
+        for note in getattr(report, "strictclean_notes", ()):
+            if note not in self._shown_notes:
+                self._shown_notes.append(note)
+        if hasattr(report, "node"):
+            # From an xdist worker (the controller names the worker on
+            # each report), which counted them: here only what reports carry.
+            self.inherited += getattr(report, "strictclean_inherited", 0)
         for owner in getattr(report, "strictclean_shared", ()):
             tests = self.shared_ends.setdefault(owner, [])
             if report.nodeid not in tests:
@@ -434,6 +482,10 @@ class StrictClean:
                 more = " ..." if len(tests) > 5 else ""
                 lines.append(f"  {owner}: {len(tests)} tests: {', '.join(tests[:5])}{more}")
             lines.append("  wait for them with: await trial_strictclean.testing.server_ends_closed(port)")
+        notes = self._shown_notes + [n for n in self._notes if n not in self._shown_notes]
+        if notes:
+            lines.append("")
+            lines.extend(f"trial-strictclean: {note}" for note in notes)
         if self.inherited and not self.is_worker:
             lines.append("")
             lines.append(
@@ -503,6 +555,8 @@ def _has_ours(report) -> bool:
         or hasattr(report, "strictclean")
         or hasattr(report, "strictclean_ignored")
         or hasattr(report, "strictclean_shared")
+        or hasattr(report, "strictclean_inherited")
+        or hasattr(report, "strictclean_notes")
     )
 
 
@@ -549,6 +603,10 @@ def _skip_reason(report) -> str:
     return str(longrepr)
 
 
+# Report attributes of ours, carried from an xdist worker to the controller.
+_CARRIED = (
+    "strictclean", "strictclean_ignored", "strictclean_shared", "strictclean_inherited", "strictclean_notes",
+)
 _FINDINGS = pytest.StashKey[list]()
 _IGNORED = pytest.StashKey[list]()
 _TEXT = pytest.StashKey[str]()
