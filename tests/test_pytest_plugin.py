@@ -116,8 +116,13 @@ class Scopes(PytestRun):
             output,
         )
         last = output.split("ERROR at teardown of test_last")[1].split("= trial-strictclean =")[0]
-        self.assertIn("The fixture 'module_port' (module scope, suite_scopes.py:23) left the reactor dirty", last)
-        self.assertIn("The fixture 'session_port' (session scope, suite_scopes.py:16) left the reactor dirty", last)
+        words = " ".join(last.split())
+        self.assertIn("The fixture 'module_port' (module scope, suite_scopes.py:23) left the reactor dirty", words)
+        self.assertIn("The fixture 'session_port' (session scope, suite_scopes.py:16) left the reactor dirty", words)
+        # The fixture's own lead, whole, and nothing left of the test's.
+        self.assertNotIn("before it ends", last)
+        lead = last.split("The fixture 'module_port'")[1].split("\n\n")[0]
+        self.assertLessEqual(max(len(line) for line in lead.splitlines()), 80, last)
         self.assertIn("closed    suite_scopes.py:20 in session_port", last)
         self.assertNotIn("This test left", last)
         # Clean: the class fixture, the async module fixture.

@@ -506,17 +506,20 @@ def _text(findings: list, owned: list, root: str) -> str:
     """The test's block, then one block per fixture finalized in its teardown."""
     if not findings and not owned:
         return ""
-    from ..render.text import render
+    from ..render.text import WIDTH, render, wrap
 
     blocks = [render(findings, root)] if findings else []
     for name, group in owned:
-        block = render(group, root)
-        first, rest = block.split("\n", 1)
-        noun = first[first.index("(") : first.index(")") + 1]
-        blocks.append(
+        # The core's headline is a paragraph (wrapped at 80 columns) that
+        # speaks of a test: say the fixture's instead, keep the items.
+        head, _, rest = render(group, root).partition("\n\n")
+        head = " ".join(head.split())
+        noun = head[head.index("(") : head.index(")") + 1]
+        lead = (
             f"The {name} left the reactor dirty when pytest finalized it {noun}; "
-            "what a fixture creates is its own: its teardown must wait for or close each one.\n" + rest
+            "what a fixture creates is its own: its teardown must wait for or close each one."
         )
+        blocks.append("\n".join(wrap(lead, WIDTH)) + "\n\n" + rest)
     return "\n".join(blocks)
 
 
