@@ -424,10 +424,11 @@ class StrictClean:
                 more = " ..." if len(tests) > 5 else ""
                 lines.append(f"  {owner}: {len(tests)} tests: {', '.join(tests[:5])}{more}")
             lines.append("  wait for them with: await trial_strictclean.testing.server_ends_closed(port)")
-        if self.inherited and not self.is_worker:
+        inherited = self.inherited + self.session.not_theirs
+        if inherited and not self.is_worker:
             lines.append("")
             lines.append(
-                f"{self.inherited} objects created by leftovers of earlier tests while later tests ran "
+                f"{inherited} objects created by leftovers of earlier tests while later tests ran "
                 "the reactor were not blamed on the later tests"
             )
         if text or lines:
