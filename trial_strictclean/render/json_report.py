@@ -55,12 +55,16 @@ def finding_dict(finding: Finding) -> dict:
     return data
 
 
-def report(records: list[TestRecord]) -> dict:
+def run_level_dict(finding: Finding) -> dict:
+    return {"started_by": finding.started_by, **finding_dict(finding)}
+
+
+def report(records: list[TestRecord], run_level: list[Finding] = ()) -> dict:
     """The whole report as plain data."""
     kinds = Counter(f.kind for record in records for f in record.findings if not f.baseline)
     outcomes = dict.fromkeys(OUTCOMES, 0)
     outcomes.update(Counter(record.outcome for record in records))
-    return {
+    data = {
         "schema": SCHEMA,
         "tests": [
             {
@@ -78,10 +82,16 @@ def report(records: list[TestRecord]) -> dict:
             "outcomes": outcomes,
         },
     }
+    if run_level:
+        # Optional keys: a run where nothing outlived the tests writes the
+        # report it always did.
+        data["run_level"] = [run_level_dict(f) for f in run_level]
+        data["summary"]["run_level"] = sum(1 for f in run_level if not f.baseline)
+    return data
 
 
-def render(records: list[TestRecord]) -> str:
-    return json.dumps(report(records), indent=2, ensure_ascii=False) + "\n"
+def render(records: list[TestRecord], run_level: list[Finding] = ()) -> str:
+    return json.dumps(report(records, run_level), indent=2, ensure_ascii=False) + "\n"
 
 
 class ReportError(Exception):

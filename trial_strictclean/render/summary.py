@@ -14,7 +14,7 @@ from ..core.baseline import Entry
 from ..core.findings import Finding
 from ..core.ignore import Ignored
 from ..core.outcomes import TestRecord
-from .text import WIDTH, items, wrap
+from .text import WIDTH, items, render, run_level_headline, wrap
 
 # Creation sites listed; the rest are counted on one line.
 MAX_SITES = 8
@@ -59,11 +59,13 @@ def render_summary(
     width: int = WIDTH,
     stale_baseline: list[Entry] = (),
     stale_fails: bool = False,
+    run_level: list = (),
+    run_level_fails: bool = True,
 ) -> str:
     dirty = [record for record in records if record.dirty]
     known = [item for item in ignored if item.finding.baseline]
     ignored = [item for item in ignored if not item.finding.baseline]
-    if not (dirty or ignored or known or stale or stale_baseline or written):
+    if not (dirty or ignored or known or stale or stale_baseline or written or run_level):
         return ""
     out = ["", "trial-strictclean summary"]
     if dirty:
@@ -84,6 +86,16 @@ def render_summary(
         out += wrap("findings: " + _counts(new), width, "  ", "    ")
     else:
         out.append("  tests left dirty: none")
+    fresh = [f for f in run_level if not f.baseline]
+    if fresh:
+        effect = "it fails the run: end-of-run = 'fail'" if run_level_fails else "reported only: end-of-run = 'report'"
+        out += wrap(
+            f"left at the end of the run, on no test: {len(fresh)} ({_counts(Counter(f.kind for f in fresh))}; "
+            f"{effect}; the block above)",
+            width,
+            "  ",
+            "    ",
+        )
     if known:
         out.append(
             f"  known, kept by the baseline (not failing their tests): {len(known)} "
@@ -107,3 +119,10 @@ def render_summary(
     for label, path in written:
         out.append(f"  {label} written to {path}")
     return "\n".join(out) + "\n"
+
+
+def render_run_level(findings: list, root: str = "", color: bool = False, width: int = WIDTH) -> str:
+    """The block for what outlived every test, printed once before the summary."""
+    if not findings:
+        return ""
+    return "\n" + render(findings, root, color, width, head=run_level_headline(findings))

@@ -92,6 +92,18 @@ def headline(findings: list[Finding]) -> str:
     )
 
 
+def run_level_headline(findings: list[Finding]) -> str:
+    """One line naming what outlived every test (Session.finish)."""
+    counts = Counter(_kind(f) for f in findings if not f.baseline) or Counter(_kind(f) for f in findings)
+    parts = [f"{n} x {k}" if n > 1 else k for k, n in counts.items()]
+    n = sum(counts.values())
+    return (
+        f"Left in the reactor at the end of the run, on no test ({n} "
+        f"{'leftover' if n == 1 else 'leftovers'}: {', '.join(parts)}): whatever "
+        "started each one must stop it, and wait for that."
+    )
+
+
 def code_frame(site: Site, root: str = "", context: int = 1) -> list[str]:
     """The site's line with ``context`` lines around it, the line marked."""
     path = site.file if os.path.isabs(site.file) else os.path.join(root, site.file)
@@ -194,10 +206,10 @@ def render_item(parts: list[list[Finding]], number: int, root: str = "", color: 
     return "\n".join(title + block.lines)
 
 
-def render(findings: list[Finding], root: str = "", color: bool = False, width: int = WIDTH) -> str:
-    """The whole block for one dirty test: one numbered item per root cause."""
+def render(findings: list[Finding], root: str = "", color: bool = False, width: int = WIDTH, head: str | None = None) -> str:
+    """The whole block for one dirty test (or ``head``'s): one numbered item per root cause."""
     paint = _Painter(color)
-    out = [paint("headline", line) for line in wrap(headline(findings), width)]
+    out = [paint("headline", line) for line in wrap(head or headline(findings), width)]
     for number, parts in enumerate(items(findings), 1):
         out.append("")
         out.append(render_item(parts, number, root, color, width))

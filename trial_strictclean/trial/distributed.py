@@ -66,6 +66,22 @@ class TestDone(amp.Command):
     requiresAnswer = False
 
 
+class RunLevel(amp.Command):
+    """
+    Main process to a worker, once the run's tests are done: what outlived
+    every test in that worker (Session.finish), as JSON, part by part.
+    """
+
+    commandName = b"trial-strictclean-run-level"
+    arguments = [(b"part", amp.Integer())]
+    response = [(b"text", amp.Unicode()), (b"more", amp.Boolean())]
+
+
+# Main process: what outlived every test in each worker, as the workers
+# answered RunLevel (the reporter takes it when the run is done).
+run_level: list = []
+
+
 @dataclass(frozen=True)
 class WorkerReport:
     """What a worker says about a test beyond Trial's own results."""
@@ -220,6 +236,52 @@ def install_main(root: str, check=None) -> None:
 
     LocalWorkerAMP.locateResponder = locateResponder
 
+    from twisted.trial._dist import disttrial
+
+    run_tests = getattr(disttrial, "runTests", None)
+    if run_tests is not None:
+
+        async def runTests(pool, *args, **kwargs):
+            outcome = await run_tests(pool, *args, **kwargs)
+            # Before Trial writes the results (the reporter's done()).
+            if workers_judge:
+                for worker in list(getattr(pool, "ampWorkers", ())):
+                    await _ask_run_level(worker)
+            return outcome
+
+        disttrial.runTests = runTests
+
+
+async def _ask_run_level(worker) -> None:
+    """Main process: add what outlived every test in ``worker`` to ``run_level``."""
+    from ..core.findings import Finding
+
+    try:
+        parts, part, more = [], 0, True
+        while more:
+            answer = await worker.callRemote(RunLevel, part=part)
+            parts.append(answer["text"])
+            more = answer["more"]
+            part += 1
+        run_level.extend(Finding.from_dict(f) for f in json.loads("".join(parts) or "[]"))
+    except Exception as error:
+        _warn(f"could not ask a worker what outlived its tests: {error!r}")
+
+
+def _answer_run_level(session, box):
+    """Worker: one part of what outlived every test here, for the main process."""
+    from twisted.internet.defer import succeed
+
+    try:
+        part = RunLevel.parseArguments(box, None)["part"]
+        text = json.dumps([f.to_dict() for f in session.finish()], separators=(",", ":"))
+        chunk = text[part * _PART : (part + 1) * _PART]
+        more = (part + 1) * _PART < len(text)
+    except Exception as error:
+        _warn(f"could not say what outlived the tests: {error!r}")
+        chunk, more = "", False
+    return succeed(RunLevel.makeResponse({"text": chunk, "more": more}, None))
+
 
 def _send(protocol, report: WorkerReport) -> None:
     """Worker: send ``report`` on the test that just stopped."""
@@ -307,6 +369,17 @@ def worker_main() -> None:
     WorkerReporter.startTest = startTest
     WorkerReporter.stopTest = stopTest
     WorkerReporter.addError = addError
+
+    from twisted.trial._dist.worker import WorkerProtocol
+
+    locate = WorkerProtocol.locateResponder
+
+    def locateResponder(self, name):
+        if name == RunLevel.commandName:
+            return lambda box: _answer_run_level(session, box)
+        return locate(self, name)
+
+    WorkerProtocol.locateResponder = locateResponder
     workertrial.main()
 
 

@@ -155,6 +155,21 @@ def install() -> None:
 
     TestCase._wait = _wait
 
+    # After the last test Trial fires the reactor's "shutdown" event
+    # (TrialSuite._bail, 22.10 to 26.10), which stops every port and runs
+    # every shutdown trigger: what outlived the tests must be seen first.
+    from twisted.trial.runner import TrialSuite
+
+    bail = TrialSuite._bail
+
+    def _bail(self, *args, **kwargs):
+        session = _active
+        if session is not None:
+            session.finish()
+        return bail(self, *args, **kwargs)
+
+    TrialSuite._bail = _bail
+
 
 def _say_where_a_timeout_waited(d, root: str) -> None:
     """

@@ -21,7 +21,7 @@ from ..core.outcomes import as_failure
 from ..core.session_factory import new_session
 from ..render.github import annotations, repository_root
 from ..render.report_files import Reports, check_writable
-from ..render.summary import render_summary
+from ..render.summary import render_run_level, render_summary
 from ..render.text import WIDTH, render, render_repeat, signature
 from . import distributed, glue
 from .verdict import Delivery, DirtyReactor
@@ -204,6 +204,9 @@ class StrictCleanReporter(TreeReporter):
         # the run (Trial's exit status and its PASSED/FAILED line).
         if self._fail_stale and self._reports.triage.stale_baseline():
             return False
+        # With end-of-run = "fail", what outlived every test fails it too.
+        if self._reports.run_failed():
+            return False
         return super().wasSuccessful()
 
     def addSuccess(self, test):
@@ -261,6 +264,13 @@ class StrictCleanReporter(TreeReporter):
             return render(findings, ROOT, self._color, self._width)
         return super()._formatFailureTraceback(fail)
 
+    def _finish_run(self) -> None:
+        if distributed.workers_judge:
+            # Each worker's, asked for once its tests were done.
+            self._reports.run_level = list(distributed.run_level)
+        else:
+            self._reports.run_level = self._session.finish()
+
     def _printUnexpectedSuccess(self, todo):
         # Under trial -j the todo arrives as its reason string, which
         # Trial's own reporters crash on (22.10 to 26.10 alike).
@@ -276,6 +286,9 @@ class StrictCleanReporter(TreeReporter):
             # Another pass follows; the reports of this one are written.
             super()._printSummary()
             return
+        block = render_run_level(reports.run_level, ROOT, self._color, self._width)
+        if block:
+            self._write("%s", block)
         text = render_summary(
             reports.outcomes.records(),
             reports.triage.ignored,
@@ -284,6 +297,8 @@ class StrictCleanReporter(TreeReporter):
             self._width,
             stale_baseline=reports.triage.stale_baseline(),
             stale_fails=self._fail_stale,
+            run_level=reports.run_level,
+            run_level_fails=reports.config.end_of_run == "fail",
         )
         if text and _UNTIL_FAILURE and _passes > 1:
             text = text.replace(
@@ -295,6 +310,9 @@ class StrictCleanReporter(TreeReporter):
 
     def done(self):
         glue.deactivate(self._session)
+        # Before Trial prints anything: the summary and the exit status
+        # (wasSuccessful) include what outlived every test.
+        self._record(self._finish_run)
         super().done()
         self._reports.finish()
         if self._reports.config.annotations_wanted():
