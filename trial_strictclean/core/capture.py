@@ -714,6 +714,7 @@ _DISPATCHING = (
     ("twisted.internet.posixbase", "_PollLikeMixin", "_doReadOrWrite"),
     ("twisted.internet.selectreactor", "SelectReactor", "_doReadOrWrite"),
     ("twisted.internet.asyncioreactor", "AsyncioSelectorReactor", "_readOrWrite"),
+    ("twisted.internet.kqreactor", "KQueueReactor", "_doWriteOrRead"),
 )
 _CALLING_FROM_THREAD = (
     ("twisted.internet.base", "ReactorBase"),
