@@ -36,6 +36,11 @@ KINDS = (
 )
 
 
+# The test id under which ignore rules, the baseline and reports see what
+# outlives every test (Session.finish: the end of the run).
+RUN_LEVEL = "run-level"
+
+
 @dataclass(frozen=True)
 class Site:
     """A line of code: where a resource was created or asked to close."""

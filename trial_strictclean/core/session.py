@@ -17,7 +17,7 @@ from twisted.python import log
 from . import capture
 from .capture import Registered, _ThreadWork
 from .diagnosis import diagnose
-from .findings import Finding
+from .findings import RUN_LEVEL, Finding
 from . import unhandled
 from .inspection import Snapshot, mark_judged, outliving, remove_own, settle_threads, spin, take_foreign
 
@@ -26,21 +26,11 @@ from .inspection import Snapshot, mark_judged, outliving, remove_own, settle_thr
 _FAILED = object()
 
 
-# The test id under which ignore rules and the baseline see what outlives
-# every test (Session.finish).
-RUN_LEVEL = "run-level"
-
-
 class _RunLevel:
     """The end of the run, as the core's policies see a test."""
 
     def id(self) -> str:
         return RUN_LEVEL
-
-
-def _collect(test, result: list, findings) -> bool:
-    result.extend(findings)
-    return True
 
 
 def _started(finding: Finding, subject, reactor) -> Finding:
@@ -348,6 +338,8 @@ class Session:
             return []  # no test ran
         run = _RunLevel()
         try:
+            if self.triage is not None:
+                self.triage.saw(run)  # its baseline entries can now be stale
             left = outliving(reactor)
             if not left:
                 return []
@@ -355,13 +347,11 @@ class Session:
             findings = [_started(f, s, reactor) for f, s in zip(findings, subjects)]
             if findings and self.triage is not None:
                 findings = self.triage(run, findings)
-            delivered: list = []
-            if findings:
-                # The baseline decides which are known, as for a test;
-                # the runner's own delivery is for tests only.
-                deliver = self.triage.with_baseline(_collect) if self.triage is not None else _collect
-                deliver(run, delivered, findings)
-            return delivered
+            if findings and self.triage is not None:
+                # Known ones stay listed, marked, as on a test; they fail
+                # nothing.  The runner's delivery is for tests only.
+                findings = self.triage.mark_known(RUN_LEVEL, findings)
+            return findings
         except Exception:
             self._could_not("look at the reactor at the end of", run, "what outlived the tests is not reported")
             return []

@@ -15,6 +15,7 @@ line (``trial-strictclean merge`` and ``baseline``).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 from collections import Counter
 
@@ -173,8 +174,28 @@ def records_from(data, name: str = "report") -> list[TestRecord]:
     return records
 
 
+def run_level_from(data, name: str = "report") -> list[Finding]:
+    """What outlived every test in a parsed report (its optional ``run_level``)."""
+    found = data.get("run_level", []) if isinstance(data, dict) else []
+    if not isinstance(found, list):
+        raise ReportError(f"{name}: run_level = {found!r} must be a list")
+    findings = []
+    for i, item in enumerate(found):
+        finding = _read_finding(item, f"{name}: run_level[{i}]")
+        started_by = item.get("started_by")
+        if started_by is not None and not isinstance(started_by, str):
+            raise ReportError(f"{name}: run_level[{i}].started_by = {started_by!r} must be a test id or null")
+        findings.append(replace(finding, started_by=started_by))
+    return findings
+
+
 def read_report(path: str) -> list[TestRecord]:
     """The test records of the report file at ``path``; ReportError if unusable."""
+    return read_whole_report(path)[0]
+
+
+def read_whole_report(path: str) -> tuple[list[TestRecord], list[Finding]]:
+    """The test records and run-level findings of the report file at ``path``."""
     try:
         with open(path, encoding="utf-8") as file:
             data = json.load(file)
@@ -184,4 +205,4 @@ def read_report(path: str) -> list[TestRecord]:
         raise ReportError(f"{path}: cannot be read: {getattr(error, 'strerror', None) or error}") from None
     except ValueError as error:
         raise ReportError(f"{path}: not valid JSON: {error}") from None
-    return records_from(data, path)
+    return records_from(data, path), run_level_from(data, path)
