@@ -282,6 +282,8 @@ def _wrap_thread_pool() -> None:
                 return func(*args, **kw)
             finally:
                 pending.discard(work)
+                if onResult is None:
+                    _in_thread.era = None
 
         if onResult is not None:
             # It runs in the worker thread after ``run`` and usually hands
