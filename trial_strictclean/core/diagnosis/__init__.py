@@ -127,5 +127,5 @@ def diagnose(reactor, leftovers: Leftovers, root: str = "", runner: str = "trial
         for obj in objects:
             add(lambda: make(ctx, obj), kind, obj, None)
 
-    grouped = group(findings, _ORDER, ctx.root)
+    grouped = group(findings, _ORDER, ctx)
     return [f for f, _ in grouped], [subject for _, subject in grouped]

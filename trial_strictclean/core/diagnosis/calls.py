@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..capture import closing_ports
 from ..findings import Finding
-from .common import Context, describe_callable, is_a, make_finding, safe, type_name
+from .common import Context, describe_callable, is_a, make_finding, safe, type_name, when_done
 from .naming import line_name, name_for, source_line
 from .network import closing_port_finding, connector_finding
 
@@ -48,7 +48,7 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
             state=f"running, next call {due}",
             callers=callers,
             wait_for="the Deferred returned by LoopingCall.start(), which fires after stop()",
-            fix=f"Stop it when the test ends: self.addCleanup({name}.stop).",
+            fix=f"Stop it when the test ends: {when_done(ctx, f'{name}.stop')}.",
         ), loop
 
     if qualname.endswith("TimeoutMixin.__timedOut") or name.endswith("__timedOut"):
@@ -78,7 +78,10 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
             state=f"pending, {due}",
             callers=callers,
             wait_for="the Deferred given addTimeout()",
-            fix="Return that Deferred from the test, or cancel it in a cleanup: self.addCleanup(d.cancel).",
+            fix=(
+                "Return that Deferred from the test (or await it), or cancel it when "
+                f"the test ends: {when_done(ctx, 'd.cancel')}."
+            ),
         ), None
 
     if is_a(owner, "twisted.internet.defer", ("Deferred",)) and name == "callback":
@@ -97,7 +100,7 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
                 wait_for="the Deferred returned by task.deferLater()",
                 fix=(
                     "Return that Deferred from the test (or await it), or cancel "
-                    "it in a cleanup: self.addCleanup(d.cancel)."
+                    f"it when the test ends: {when_done(ctx, 'd.cancel')}."
                 ),
             ), None
 
@@ -125,7 +128,7 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
             wait_for="the Deferred returned by the pool's closeCachedConnections()",
             fix=(
                 "Close the pool's connections when the test ends and wait for them: "
-                "self.addCleanup(pool.closeCachedConnections)."
+                f"{when_done(ctx, 'pool.closeCachedConnections', waits=True)}."
             ),
         ), owner
 
@@ -176,7 +179,7 @@ def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
             return (
                 None,
                 f"{helper}() returns the DelayedCall: keep it (call = {helper}(...)) "
-                "and cancel it when the test ends: self.addCleanup(call.cancel). To "
+                f"and cancel it when the test ends: {when_done(ctx, 'call.cancel')}. To "
                 "let it run instead, pass that code a twisted.internet.task.Clock and "
                 "advance that.",
             )
@@ -191,12 +194,12 @@ def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
         )
     name = line_name(created, ctx.root)
     if name:
-        fix = f"Cancel it when the test ends: self.addCleanup({name}.cancel)."
+        fix = f"Cancel it when the test ends: {when_done(ctx, f'{name}.cancel')}."
     else:
         fix = (
             "Keep the DelayedCall that callLater returns (call = "
             "reactor.callLater(...)) and cancel it when the test ends: "
-            "self.addCleanup(call.cancel)."
+            f"{when_done(ctx, 'call.cancel')}."
         )
     return None, fix + (
         " To let it run instead, pass the code a twisted.internet.task.Clock "
