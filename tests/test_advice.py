@@ -13,7 +13,7 @@ from twisted.trial import unittest
 from trial_strictclean.core.findings import Finding, Site
 from trial_strictclean.render.text import render
 
-from .trialrun import cached_run
+from .trialrun import cached_run, tagged_line
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # "> 74 |    code" and "  75 |    code", under a label's indent.
@@ -375,3 +375,44 @@ class GroupFixTests(unittest.SynchronousTestCase):
         _, fix = _call_advice(Context(None, ""), helper, (Site("t.py", 9, "T.test_it"),))
         self.assertIn("start_timer() returns the DelayedCall: keep it (call = start_timer(...))", fix)
         self.assertIn("self.addCleanup(call.cancel)", fix)
+
+
+CLOCKS = "advice_clocks"
+
+
+class TimeKeepingCodeTests(unittest.SynchronousTestCase):
+    """
+    Item 3: never suggest a Clock to code that already keeps time; fix the
+    shared code, name its parameter, or wait.
+    """
+
+    def block(self, test: str) -> str:
+        return cached_run("--reporter=strictclean", CLOCKS).error_text(f"{CLOCKS}.Keepers.{test}")
+
+    def test_fake_that_is_a_clock_under_another_name(self):
+        block = self.block("test_forwarding_clock")
+        fix = _fixed(block)
+        # The class's name on Python 3.10 too, whose sites lack it.
+        self.assertTrue(fix.startswith("ForwardingClock.schedule (shared test code) hands the call"), fix)
+        self.assertIn("ForwardingClock is already a clock", fix)
+        self.assertNotIn("pass", fix)
+        self.assertNotIn("cancel", fix)
+        self.assertRegex(block, rf"called\s+from \S*{CLOCKS}\.py:{tagged_line(CLOCKS, '@test:forwarding')} in ")
+
+    def test_fake_that_keeps_a_clock(self):
+        fix = _fixed(self.block("test_wrapping_fake"))
+        self.assertIn("WrappingFake already keeps a task.Clock. Fix it once there", fix)
+        self.assertNotIn("pass", fix)
+
+    def test_clock_parameter_of_a_class(self):
+        fix = _fixed(self.block("test_poller"))
+        self.assertIn("Poller takes what it schedules on as a parameter (clock=)", fix)
+        self.assertIn("through Poller(clock=...)", fix)
+
+    def test_reactor_parameter_of_a_function(self):
+        fix = _fixed(self.block("test_retry"))
+        self.assertIn("retry_later takes what it schedules on as a parameter (reactor=)", fix)
+
+    def test_plain_helper_still_gets_a_clock(self):
+        fix = _fixed(self.block("test_plain_helper"))
+        self.assertIn("pass that code a twisted.internet.task.Clock", fix)

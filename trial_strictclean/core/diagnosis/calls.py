@@ -6,8 +6,10 @@ the plain call the test scheduled.
 
 from __future__ import annotations
 
+from .. import provenance
 from ..capture import closing_ports
 from ..findings import Finding
+from .clocks import advice, time_keeper
 from .common import Context, describe_callable, is_a, make_finding, safe, type_name, when_done
 from .naming import line_name, name_for, source_line
 from .network import closing_port_finding, connector_finding
@@ -133,7 +135,7 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
         ), owner
 
     what = describe_callable(func, args, kw)
-    wait_for, fix = _call_advice(ctx, created, callers)
+    wait_for, fix = _call_advice(ctx, created, callers, getattr(call, provenance.CREATED, None))
     return make_finding(
         "delayed-call",
         f"reactor.callLater(..., {what})",
@@ -146,8 +148,11 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
     ), None
 
 
-def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
-    """What to wait for and what to change, by who scheduled the call."""
+def _call_advice(ctx: Context, created, callers, captured=None) -> tuple[str | None, str]:
+    """
+    What to wait for and what to change, by who scheduled the call
+    (``captured``: its creation as provenance keeps it, code objects).
+    """
     if created is None:
         # Library code scheduled it (an eventual-send queue, a cache): the
         # test cannot reach the call, and cancelling it would break the library.
@@ -159,6 +164,10 @@ def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
             "the library's work is done, or call the library's flush or drain "
             "method where it has one).",
         )
+    keeper = time_keeper(captured)
+    if keeper is not None:
+        # Code that already keeps time: never "pass it a Clock".
+        return None, advice(keeper)
     if callers:
         function = created.function
         if function.rsplit(".", 1)[-1] == "callLater":
