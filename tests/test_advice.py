@@ -416,3 +416,40 @@ class TimeKeepingCodeTests(unittest.SynchronousTestCase):
     def test_plain_helper_still_gets_a_clock(self):
         fix = _fixed(self.block("test_plain_helper"))
         self.assertIn("pass that code a twisted.internet.task.Clock", fix)
+
+
+class _Target:
+    def close(self):
+        pass
+
+
+def _trial_runs(func, args, kwargs):
+    # The shape of the function Trial (25.x+) runs a cleanup through.
+    return lambda: func(*args, **kwargs)
+
+
+class CleanupOrderLogicTests(unittest.SynchronousTestCase):
+    """The pure part: which cleanups are named, in which order, what is marked."""
+
+    def test_pending_causes_named_in_running_order(self):
+        from trial_strictclean.core.diagnosis.cleanups import at_timeout, order_of
+
+        first, second, unrelated = _Target(), _Target(), _Target()
+        wait = lambda: None  # noqa: E731
+        pending = [(first.close, (), {}), (len, ([],), {}), (second.close, (), {})]
+        order = at_timeout(self, _trial_runs(wait, (), {}), pending)
+        self.assertEqual([c.code for c in order.causes], ["self.addCleanup(_Target.close)"] * 2)
+        self.assertEqual(order.fixed[0], "self.addCleanup(CleanupOrderLogicTests.test_pending_causes_named_in_running_order.<locals>.<lambda>)")
+        self.assertIs(order_of(first), order)
+        self.assertIs(order_of(second), order)
+        self.assertIsNone(order_of(unrelated))
+
+    def test_nothing_without_a_cause(self):
+        from trial_strictclean.core.diagnosis.cleanups import at_timeout
+
+        self.assertIsNone(at_timeout(self, _trial_runs(len, ([],), {}), [(len, ([],), {})]))
+
+    def test_not_a_cleanup(self):
+        from trial_strictclean.core.diagnosis.cleanups import at_timeout
+
+        self.assertIsNone(at_timeout(self, "test_method", [(_Target().close, (), {})]))

@@ -248,3 +248,26 @@ def render_suspension(suspension, root: str = "") -> str:
     if suspension.waiting_on:
         block.prose(suspension.waiting_on, "on")
     return "\n".join(["It was waiting here (innermost first):", *block.lines])
+
+
+def render_cleanup_order(order) -> str:
+    """
+    Why a cleanup that timed out could never finish: it ran before the
+    cleanups registered ahead of it that close, stop or fire what it waits
+    for (``diagnosis.cleanups.Misorder``), and the order that works.
+    """
+    if order is None:
+        return ""
+    block = _Block(_Painter(False), "", WIDTH)
+    block.prose(
+        "The cleanup that timed out ran before cleanups registered ahead of it, "
+        "which close, stop or fire what it may be waiting for: Trial runs "
+        "cleanups last in, first out, so nothing had asked for it yet."
+    )
+    for label, cleanup in (("ran first", order.waiting), *(("not run", c) for c in order.causes)):
+        block.lines.append(f"{_INDENT}{label.ljust(_LABEL_WIDTH)}{cleanup.code}")
+        if cleanup.site is not None:
+            block.lines.append(f"{_INDENT}{' ' * _LABEL_WIDTH}at {cleanup.site.location()}")
+    block.prose("register them the other way round, the waiting one first:", "fix")
+    block.lines += [f"{_INDENT}{' ' * _LABEL_WIDTH}{code}" for code in order.fixed]
+    return "\n".join(["Cleanups registered in an order that cannot work:", *block.lines])
