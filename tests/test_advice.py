@@ -418,6 +418,87 @@ class TimeKeepingCodeTests(unittest.SynchronousTestCase):
         self.assertIn("pass that code a twisted.internet.task.Clock", fix)
 
 
+CLEANUPS = "advice_cleanups"
+
+
+def _cleanup_timeouts() -> str | None:
+    import inspect
+
+    from twisted.trial._asynctest import TestCase
+
+    if "funcDescription" in inspect.signature(TestCase._run).parameters:
+        return None
+    return "cleanups have no timeout of their own before Twisted 25: a misordered one hangs"
+
+
+class CleanupOrderTests(unittest.SynchronousTestCase):
+    """
+    Issue 14, item 2 (LIFO cleanup order): a cleanup that waits, registered
+    after the one that causes what it waits for, is named with the order
+    that works, in the timeout and in the findings the timeout leaves.
+    """
+
+    skip = _cleanup_timeouts()
+
+    def run_fixture(self):
+        return cached_run("--reporter=strictclean", CLEANUPS)
+
+    def blocks(self, test: str) -> tuple[str, str]:
+        """The timeout's block and the findings' block of one test."""
+        blocks = self.run_fixture().errors[f"{CLEANUPS}.{test}"]
+        timeout = [b for b in blocks if "TimeoutError" in b]
+        dirty = [b for b in blocks if "left the reactor dirty" in b]
+        return (timeout[0] if timeout else ""), (dirty[0] if dirty else "")
+
+    def test_timeout_names_the_order(self):
+        timeout, _ = self.blocks("Connected.test_wait_registered_after_the_close")
+        lines = [line.strip() for line in timeout.splitlines()]
+        self.assertIn("Cleanups registered in an order that cannot work:", lines, timeout)
+        self.assertIn("ran first self.addCleanup(lambda: waiting(self.client_lost))", lines)
+        self.assertIn("not run   self.addCleanup(self.client.transport.loseConnection)", lines)
+        at = lines.index("ran first self.addCleanup(lambda: waiting(self.client_lost))")
+        self.assertEqual(lines[at + 1], f"at {os.path.join('tests', 'fixtures', CLEANUPS)}.py:{tagged_line(CLEANUPS, '@cleanup:wait')}")
+        # The fix: the same lines, the waiting one first, paste-able.
+        fix = lines.index("fix       register them the other way round, the waiting one first:")
+        self.assertEqual(
+            lines[fix + 1 : fix + 4],
+            [
+                "self.addCleanup(lambda: waiting(self.client_lost))",
+                "self.addCleanup(self.port.stopListening)",
+                "self.addCleanup(self.client.transport.loseConnection)",
+            ],
+        )
+        ours = timeout[timeout.index("It was waiting here"):]  # not Trial's own line
+        self.assertEqual(too_wide(ours), [], timeout)
+
+    def test_findings_left_by_the_timeout_name_it(self):
+        _, dirty = self.blocks("Connected.test_wait_registered_after_the_close")
+        fix = _fixed(dirty)
+        self.assertTrue(fix.startswith(
+            "Cleanups registered in an order that cannot work: "
+            "self.addCleanup(lambda: waiting(self.client_lost)) was registered after "
+            "self.addCleanup(self.client.transport.loseConnection)"
+        ), dirty)
+        self.assertIn(
+            "Register them the other way round: self.addCleanup(lambda: "
+            "waiting(self.client_lost)) then self.addCleanup(self.port.stopListening) "
+            "then self.addCleanup(self.client.transport.loseConnection).",
+            fix,
+        )
+        self.assertEqual(too_wide(dirty), [], dirty)
+
+    def test_loop_waited_for_before_its_stop(self):
+        timeout, _ = self.blocks("Loop.test_wait_for_the_loop_before_its_stop")
+        lines = [line.strip() for line in timeout.splitlines()]
+        self.assertIn("not run   self.addCleanup(loop.stop)", lines, timeout)
+        fix = lines.index("fix       register them the other way round, the waiting one first:")
+        self.assertEqual(lines[fix + 1 : fix + 3], ["self.addCleanup(lambda: waiting(done))", "self.addCleanup(loop.stop)"])
+
+    def test_right_order_is_clean(self):
+        run = self.run_fixture()
+        self.assertNotIn(f"{CLEANUPS}.Connected.test_right_order", run.errors, run.output)
+
+
 class _Target:
     def close(self):
         pass
