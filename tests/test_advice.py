@@ -534,3 +534,63 @@ class CleanupOrderLogicTests(unittest.SynchronousTestCase):
         from trial_strictclean.core.diagnosis.cleanups import at_timeout
 
         self.assertIsNone(at_timeout(self, "test_method", [(_Target().close, (), {})]))
+
+
+SHARED = "advice_shared"
+
+# test -> the tag of its line that called the shared helper
+SHARED_TESTS = {
+    "Shared.test_delayed_call": "delayed_call",
+    **{f"Repeats.test_{n}": f"repeat{n}" for n in range(10)},
+    "Shared.test_counted": "counted",
+    "Shared.test_looping_call": "looping_call",
+    "Shared.test_port": "port",
+    "Shared.test_closing_port": "closing_port",
+    "Shared.test_pair": "pair",
+    "Shared.test_connector": "connector",
+    "Shared.test_process": "process",
+    "Shared.test_thread_running": "thread_running",
+    "Shared.test_thread_work": "thread_work",
+    "Shared.test_trigger": "trigger",
+    "Shared.test_observer": "observer",
+    "Shared.test_defer_later": "defer_later",
+    "Shared.test_deferred_timeout": "deferred_timeout",
+}
+SHARED_ASYNCIO = {
+    "SharedAsyncio.test_asyncio_task": "asyncio_task",
+    "SharedAsyncio.test_asyncio_handle": "asyncio_handle",
+}
+
+
+class TestsOwnLineTests(unittest.SynchronousTestCase):
+    """
+    Item 3: a leftover made by shared code (a helper) shows the helper's
+    line and the test's line that led to it, in every kind and shape: grouped
+    parts, counted identical items, and a block that refers back to an
+    earlier test's.
+    """
+
+    def check(self, run, tests: dict) -> None:
+        path = os.path.join("tests", "fixtures", f"{SHARED}.py")
+        for test, tag in tests.items():
+            block = run.error_text(f"{SHARED}.{test}")
+            self.assertIn("left the reactor dirty", block, f"{test}\n{run.output[-3000:]}")
+            line = tagged_line(SHARED, f"@test:{tag}")
+            self.assertRegex(block, rf"called\s+from \S*{re.escape(path)}:{line} in ", f"{test}\n{block}")
+
+    def test_default_reactor(self):
+        run = cached_run("--reporter=strictclean", SHARED)
+        self.check(run, SHARED_TESTS)
+        # Counted: one item for the three identical calls, with the test's line.
+        self.assertIn("1. delayed-call (x 3): ", run.error_text(f"{SHARED}.Shared.test_counted"))
+        # Grouped: the client end's part names the test's line too.
+        pair = run.error_text(f"{SHARED}.Shared.test_pair")
+        self.assertEqual(pair.count(f"{SHARED}.py:{tagged_line(SHARED, '@test:pair')} in "), 2, pair)
+        # A repeat of an earlier test's story refers back, and keeps its own line.
+        again = run.error_text(f"{SHARED}.Repeats.test_5")
+        self.assertIn(f"as in {SHARED}.Repeats.test_0,", " ".join(again.split()))
+        self.assertNotIn("   fix ", again)
+
+    def test_asyncio_reactor(self):
+        run = cached_run("--reporter=strictclean", "--reactor=asyncio", f"{SHARED}.SharedAsyncio")
+        self.check(run, SHARED_ASYNCIO)

@@ -139,14 +139,18 @@ class _Block:
                 line = self.paint("marker", ">") + line[1:]
             self.lines.append(self.indent + " " * _LABEL_WIDTH + line)
 
+    def callers(self, finding: Finding) -> None:
+        """The user's lines that led to the creation site: the test's, for a helper's."""
+        for caller in finding.callers:
+            self.lines.append(
+                f"{self.indent}{self.paint('label', 'called'.ljust(_LABEL_WIDTH))}"
+                f"from {caller.location()} in {caller.function}"
+            )
+
     def sites(self, finding: Finding, closed: bool = True) -> None:
         if finding.created:
             self.site("created", finding.created, context=1)
-            for caller in finding.callers:
-                self.lines.append(
-                    f"{self.indent}{self.paint('label', 'called'.ljust(_LABEL_WIDTH))}"
-                    f"from {caller.location()} in {caller.function}"
-                )
+            self.callers(finding)
         else:
             self.prose("(no line of the test's code was on the stack)", "created")
         if closed and finding.closed:
@@ -234,6 +238,8 @@ def render_repeat(findings: list[Finding], first: str, width: int = WIDTH, color
             f"as in {first}, whose block above says where it came from and how to fix it.", "same"
         )
         block.lines.append(f"{_INDENT}{paint('label', 'created'.ljust(_LABEL_WIDTH))}{lead.created.location()} in {lead.created.function}")
+        # The shared site is the same; the test's own line that led there is not.
+        block.callers(lead)
         out += block.lines
     return "\n".join(out) + "\n"
 
