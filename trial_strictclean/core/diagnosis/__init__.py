@@ -130,7 +130,10 @@ def diagnose(reactor, leftovers: Leftovers, root: str = "", runner: str = "trial
             add(lambda: make(ctx, obj), kind, obj, None)
 
     grouped = group(findings, _ORDER, ctx)
-    grouped = _name_the_order(findings, grouped)
+    try:
+        grouped = _name_the_order(findings, grouped)
+    except Exception:
+        pass  # the findings without it: better than none
     return [f for f, _ in grouped], [subject for _, subject in grouped]
 
 
@@ -141,7 +144,7 @@ def _name_the_order(findings: list, grouped: list) -> list:
     """
     orders = {}
     for _, anchor, subject in findings:
-        order = order_of(subject, anchor, getattr(subject, "transport", None))
+        order = order_of(subject, anchor, safe(lambda: subject.transport, None))
         if order is not None:
             orders[id(subject)] = order
     if not orders:

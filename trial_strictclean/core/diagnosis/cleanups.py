@@ -85,7 +85,10 @@ def note_registered(test, func, args, kwargs, depth: int = 3) -> None:
     """Note a cleanup ``test`` registered, with the line that registered it."""
     try:
         held = test.__dict__.setdefault(_REGISTERED, [])
-        held.append((func, args, kwargs, provenance.capture(depth)))
+        # Identities, not the objects: Trial keeps every test case for the
+        # whole run, and what a cleanup holds must go once it has run.  At a
+        # timeout, the cleanups asked about are alive, so their ids are theirs.
+        held.append((id(func), id(args), provenance.capture(depth)))
     except Exception:
         pass
 
@@ -108,14 +111,14 @@ def running_cleanup(phase):
 
 def _registration(test, func, args):
     for entry in reversed(test.__dict__.get(_REGISTERED, ())):
-        if entry[0] is func and entry[1] is args:
+        if entry[0] == id(func) and entry[1] == id(args):
             return entry
     return None
 
 
 def _described(test, func, args, kwargs, root: str) -> Cleanup:
     entry = _registration(test, func, args)
-    sites = provenance.sites(entry[3], root) if entry is not None else ()
+    sites = provenance.sites(entry[2], root) if entry is not None else ()
     site = sites[0] if sites else None
     code = _without_comment((site.code or "") if site is not None else "")
     if "addCleanup(" not in code:
