@@ -262,6 +262,12 @@ def _noop():
     pass
 
 
+class _Process:
+    """Enough of a process, a connection end, a connector or a task for their advice."""
+
+    pid = 4242
+
+
 class RunnerIdiomTests(unittest.SynchronousTestCase):
     """
     Issue 14: fixes in the runner's idiom. Trial: self.addCleanup(...);
@@ -278,7 +284,14 @@ class RunnerIdiomTests(unittest.SynchronousTestCase):
         from trial_strictclean.core.diagnosis.calls import call_finding
         from trial_strictclean.core.diagnosis.common import Context
         from trial_strictclean.core.diagnosis.groups import group_fix
-        from trial_strictclean.core.diagnosis.network import closing_port_finding, port_finding
+        from trial_strictclean.core.diagnosis.asyncio_tasks import task_finding
+        from trial_strictclean.core.diagnosis.network import (
+            closing_port_finding,
+            connection_finding,
+            connector_finding,
+            port_finding,
+        )
+        from trial_strictclean.core.diagnosis.processes import process_finding
         from trial_strictclean.core.diagnosis.observers import observer_finding
         from trial_strictclean.core.diagnosis.threads import running_thread_finding
         from trial_strictclean.core.diagnosis.triggers import trigger_finding
@@ -298,7 +311,13 @@ class RunnerIdiomTests(unittest.SynchronousTestCase):
             Finding("connection-open", "server end", "open", "m", side="server", wait_for="server lost"),
             Finding("connection-open", "client end", "open", "m", side="client", wait_for="client lost"),
         ]
+        proc = _Process()
+        task = Registered(clock, _Process(), "create_task", None)
         return {
+            "process": process_finding(ctx, proc).fix,
+            "client end": connection_finding(ctx, _Process(), "client").fix,
+            "connector": connector_finding(ctx, None, _Process()).fix,
+            "asyncio task": task_finding(ctx, task).fix,
             "port": port_finding(ctx, port).fix,
             "closing port": closing_port_finding(ctx, port, "due now").fix,
             "looping call": call_finding(ctx, call)[0].fix,
@@ -311,7 +330,7 @@ class RunnerIdiomTests(unittest.SynchronousTestCase):
     def test_trial(self):
         fixes = self.fixes("trial")
         for what, fix in fixes.items():
-            self.assertRegex(fix, r"self\.addCleanup\(|connected_pair\(self,", what)
+            self.assertRegex(fix, r"self\.addCleanup\(|connected_pair\(self,|cleanup", what)
             self.assertNotIn("fixture", fix, what)
         self.assertIn("self.addCleanup(port.stopListening) (Trial waits for the Deferred it returns)", fixes["port"])
         self.assertIn("self.addCleanup(reactor.removeSystemEventTrigger, trigger)", fixes["trigger"])

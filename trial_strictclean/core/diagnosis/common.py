@@ -119,14 +119,19 @@ _PHRASES = {
             "trial_strictclean.testing.connected_pair(self, server_factory, "
             "client_factory) sets up such a pair with those cleanups."
         ),
+        # Where the test stops something and waits for it, and how it waits.
+        "in a cleanup": "in a cleanup",
+        "return it": "return it from the cleanup",
     },
     "pytest": {
-        "order": "In a fixture's teardown (after its yield): make the closes, then await the waits",
+        "order": "In a fixture's teardown (after its yield): first the closes, then the waits",
         "close then wait": "In a fixture's teardown, close first, then await it.",
         "pair helper": (
             "trial_strictclean.testing.wait_for_disconnect(protocol) gives a "
             "Deferred to await for each end."
         ),
+        "in a cleanup": "in a fixture's teardown (after its yield)",
+        "return it": "await it in the fixture's teardown",
     },
 }
 

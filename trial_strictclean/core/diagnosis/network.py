@@ -133,8 +133,8 @@ def connection_finding(ctx: Context, conn, side: str) -> Finding:
         accepted = ""
         why = f"The client protocol's connectionLost ({lost}) has not run."
         fix = (
-            f"Fire a Deferred from {lost} and return it from the test or a "
-            "cleanup; trial_strictclean.testing.wait_for_disconnect(protocol) "
+            f"Fire a Deferred from {lost} and wait for it (return it from the "
+            f"test, or {phrase(ctx, 'return it')}); trial_strictclean.testing.wait_for_disconnect(protocol) "
             "gives one. " + phrase(ctx, "close then wait")
         )
     if closing:
@@ -179,7 +179,7 @@ def connector_finding(ctx: Context, client, connector=None) -> Finding:
         callers=callers,
         wait_for="the factory's clientConnectionFailed, or the protocol's connectionMade",
         fix=(
-            "Wait for the attempt to finish, or stop it in a cleanup with "
+            f"Wait for the attempt to finish, or stop it {phrase(ctx, 'in a cleanup')} with "
             "connector.disconnect() and wait for clientConnectionFailed."
         ),
     )
@@ -202,7 +202,7 @@ def selectable_finding(ctx: Context, obj, reading: bool, writing: bool) -> Findi
         state=f"registered for {how}",
         callers=callers,
         fix=(
-            f"Remove it in a cleanup ({remove}) and close its file descriptor, "
+            f"Remove it {phrase(ctx, 'in a cleanup')} ({remove}) and close its file descriptor, "
             "or, for a transport, call loseConnection() and wait for connectionLost."
         ),
     )
