@@ -111,6 +111,20 @@ def install() -> None:
 
     SynchronousTestCase._runFixturesAndTest = _runFixturesAndTest
 
+    add_cleanup = SynchronousTestCase.addCleanup
+
+    def addCleanup(self, f, *args, **kwargs):
+        add_cleanup(self, f, *args, **kwargs)
+        session = _active
+        if session is not None and session.running(self):
+            # Its line, for when cleanups registered in an order that
+            # cannot work make a cleanup time out (diagnosis/cleanups.py).
+            from ..core.diagnosis.cleanups import note_registered
+
+            note_registered(self, f, args, kwargs)
+
+    SynchronousTestCase.addCleanup = addCleanup
+
     do_cleanups = unittest.TestCase.doCleanups
 
     def doCleanups(self):
@@ -134,7 +148,7 @@ def install() -> None:
         d = run_phase(self, *args, **kwargs)
         session = _active
         if session is not None and session.running(self):
-            _say_where_a_timeout_waited(d, session.root)
+            _say_where_a_timeout_waited(d, session.root, self, args[0] if args else None)
         return d
 
     TestCase._run = _run
@@ -171,7 +185,7 @@ def install() -> None:
     TrialSuite._bail = _bail
 
 
-def _say_where_a_timeout_waited(d, root: str) -> None:
+def _say_where_a_timeout_waited(d, root: str, test=None, phase=None) -> None:
     """
     Have Trial's timeout for this phase name where the phase was waiting.
 
@@ -179,7 +193,9 @@ def _say_where_a_timeout_waited(d, root: str) -> None:
     fires (a callback on ``d`` holds the call).  We replace that call's
     function, so that just before it fails ``d`` with a TimeoutError, the
     error's message gains the user's suspended frames: after the errback
-    the generators have moved on and the frames are gone.
+    the generators have moved on and the frames are gone.  In a cleanup
+    (``phase``, Twisted 25.x+), it also names cleanups registered before it
+    that had not run, when they would cause what it waits for.
     """
     from twisted.internet.defer import TimeoutError as PhaseTimeout
 
@@ -191,6 +207,8 @@ def _say_where_a_timeout_waited(d, root: str) -> None:
 
         def describe_then_time_out(deferred):
             text = _where_waiting(deferred, root)
+            order = _cleanup_order(test, phase, root)
+            text = "\n".join(t for t in (text, order) if t)
             if not text:
                 return on_timeout(deferred)
             errback = deferred.errback
@@ -230,6 +248,17 @@ def _timeout_call(d):
             if isinstance(value, DelayedCall) and value.active() and value.args[:1] == (d,):
                 return value
     return None
+
+
+def _cleanup_order(test, phase, root: str) -> str:
+    from ..core.diagnosis.cleanups import at_timeout
+    from ..render.text import render_cleanup_order
+
+    try:
+        pending = getattr(test, "_cleanups", ())
+        return render_cleanup_order(at_timeout(test, phase, pending, root))
+    except Exception:
+        return ""
 
 
 def _where_waiting(deferred, root: str) -> str:
