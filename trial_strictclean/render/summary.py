@@ -59,13 +59,26 @@ def render_summary(
     width: int = WIDTH,
     stale_baseline: list[Entry] = (),
     stale_fails: bool = False,
+    interrupted: list[str] | None = None,
 ) -> str:
+    """
+    The summary's text; ``interrupted``, if the run was interrupted
+    (Ctrl-C), lists the tests it stopped.
+    """
     dirty = [record for record in records if record.dirty]
     known = [item for item in ignored if item.finding.baseline]
     ignored = [item for item in ignored if not item.finding.baseline]
-    if not (dirty or ignored or known or stale or stale_baseline or written):
+    if not (dirty or ignored or known or stale or stale_baseline or written or interrupted is not None):
         return ""
     out = ["", "trial-strictclean summary"]
+    if interrupted is not None:
+        stopped = ", ".join(interrupted) if interrupted else "none (between tests)"
+        out += wrap(
+            f"run interrupted (Ctrl-C): the tests that had not started did not run; interrupted: {stopped}",
+            width,
+            "  ",
+            "    ",
+        )
     if dirty:
         out.append(f"  tests left dirty: {len(dirty)}")
         sites = by_site(dirty)
