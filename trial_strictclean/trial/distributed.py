@@ -20,6 +20,11 @@ process (which imported our reporter, so the user asked for it) starts them
 through ``worker_main`` instead of Trial's worker script, and passes what
 they need in one environment variable.  A worker started by a run without
 our reporter is never touched.
+
+Ctrl-C (``interrupt.py``): the main process stops handing out tests, and a
+worker reports the test it interrupted as a ``KeyboardInterrupt`` error,
+which reaches the main process as it would for any error; a worker that got
+Ctrl-C runs no further test it is sent.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 
 from twisted.protocols import amp
 
+from . import interrupt
 from .verdict import Delivery, DirtyReactor, decode
 
 # What a worker needs from the main process: the run's root and whether
@@ -147,7 +153,7 @@ def install_main(root: str, check=None) -> None:
     """
     try:
         from twisted.trial._dist.disttrial import DistTrialRunner, WorkerPool
-        from twisted.trial._dist.worker import LocalWorkerAMP
+        from twisted.trial._dist.worker import LocalWorker, LocalWorkerAMP
     except ImportError:
         return
     if getattr(WorkerPool, "_strictclean", False):
@@ -164,6 +170,8 @@ def install_main(root: str, check=None) -> None:
 
         global workers_judge
         workers_judge = True
+        # Before the reporter's own (made later, once the workers run).
+        interrupt.install("main")
         setup = json.dumps({"root": root, "unclean_warnings": _unclean_warnings})
 
         def spawn(protocol, executable, args, env=None, **kwargs):
@@ -171,7 +179,9 @@ def install_main(root: str, check=None) -> None:
             args = [args[0], "-c", _WORKER_CODE, *args[2:]]
             env = dict(env if env is not None else os.environ)
             env[WORKER_VARIABLE] = setup
-            return spawner(protocol, executable, args=args, env=env, **kwargs)
+            process = spawner(protocol, executable, args=args, env=env, **kwargs)
+            interrupt.worker_started(process, getattr(protocol, "_ampProtocol", None))
+            return process
 
         return original(self, spawn, protocols, arguments)
 
@@ -220,6 +230,33 @@ def install_main(root: str, check=None) -> None:
 
     LocalWorkerAMP.locateResponder = locateResponder
 
+    run_case = LocalWorkerAMP.run
+
+    async def run(self, testCase, result):
+        # After Ctrl-C no test goes out: it is left out of the reports.
+        if interrupt.requested():
+            return {"success": True}
+        interrupt.busy(self, True)
+        try:
+            return await run_case(self, testCase, result)
+        finally:
+            interrupt.busy(self, False)
+
+    LocalWorkerAMP.run = run
+
+    leave = LocalWorker.exit
+
+    async def exit(self):
+        try:
+            return await leave(self)
+        except Exception:
+            # After Ctrl-C a worker may have ended, or been killed, before
+            # Trial joins it: nothing to say (Trial prints a traceback).
+            if not interrupt.requested():
+                raise
+
+    LocalWorker.exit = exit
+
 
 def _send(protocol, report: WorkerReport) -> None:
     """Worker: send ``report`` on the test that just stopped."""
@@ -245,6 +282,7 @@ def worker_main() -> None:
     """Trial's worker, with every test judged as in a single process."""
     from twisted.trial._dist import workertrial
     from twisted.trial._dist.workerreporter import WorkerReporter
+    from twisted.trial.runner import TrialSuite
 
     from ..core import capture, markers
     from ..core.session_factory import new_session, worker_settings
@@ -307,6 +345,18 @@ def worker_main() -> None:
     WorkerReporter.startTest = startTest
     WorkerReporter.stopTest = stopTest
     WorkerReporter.addError = addError
+
+    # Each test the main process sends runs in a TrialSuite of its own.
+    run_suite = TrialSuite.run
+
+    def run(self, result):
+        # Ctrl-C came before the main process stopped sending tests: this
+        # one does not run (the main process leaves it out of the reports).
+        if not interrupt.requested():
+            return run_suite(self, result)
+
+    TrialSuite.run = run
+    interrupt.install("worker")
     workertrial.main()
 
 

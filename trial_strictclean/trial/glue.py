@@ -21,11 +21,19 @@ waiting.
 
 Each wrapper does exactly what Trial does when no session is active, or
 for a test the session is not watching (a test run inside a test).
+
+Ctrl-C (``interrupt.py``): the wrappers around a watched test's own code
+open and close the window in which SIGINT interrupts it; a test Ctrl-C
+interrupted is reported as a ``KeyboardInterrupt`` error, as Trial reports
+one raised by the test's code, and is never judged: what it holds is what
+it was waiting for, plus Trial's own timeout call.
 """
 
 from __future__ import annotations
 
 import unittest
+
+from . import interrupt
 
 _active = None
 _installed = False
@@ -77,6 +85,12 @@ def install() -> None:
         session = _active
         if session is None or not session.running(self.test):
             return case_cleanup(self)
+        interrupt.leave(self.test)
+        if interrupt.was_interrupted(self.test):
+            # Not judged; not clean, so Trial adds no success.
+            if interrupt.take_unreported(self.test):
+                _report_interrupted(self.test, self.result)
+            return False
         # We look at the reactor as the test left it (no spin first), and
         # only at what is new since the test started; then spin and clean
         # up as Trial would.  Without the spin, the asyncio reactor in
@@ -103,11 +117,15 @@ def install() -> None:
         session = _active
         if session is None or not session.running(self):
             return run_sync(self, result)
+        interrupt.enter(self)
         try:
             run_sync(self, _HeldSuccess(result, session))
         finally:
+            interrupt.leave(self)
             # A test that failed never reached addSuccess: judge it now.
-            session.judge(self, result)
+            # An interrupted one already has its KeyboardInterrupt error.
+            if not interrupt.was_interrupted(self):
+                session.judge(self, result)
 
     SynchronousTestCase._runFixturesAndTest = _runFixturesAndTest
 
@@ -128,6 +146,20 @@ def install() -> None:
 
     from twisted.trial._asynctest import TestCase
 
+    run_async = TestCase._runFixturesAndTest
+
+    def _runFixturesAndTest_async(self, result):
+        session = _active
+        if session is None or not session.running(self):
+            return run_async(self, result)
+        interrupt.enter(self)
+        try:
+            return run_async(self, result)
+        finally:
+            interrupt.leave(self)
+
+    TestCase._runFixturesAndTest = _runFixturesAndTest_async
+
     run_phase = TestCase._run
 
     def _run(self, *args, **kwargs):
@@ -143,17 +175,39 @@ def install() -> None:
 
     def _wait(self, d, *args, **kwargs):
         session = _active
-        if session is not None and session.running(self):
-            # First in line when the test's last phase fires: Trial's own
-            # callbacks (the one that crashes the reactor) come after.
-            def look(result):
-                session.look(self)
-                return result
+        if session is None or not session.running(self):
+            return wait(self, d, *args, **kwargs)
 
-            d.addBoth(look)
-        return wait(self, d, *args, **kwargs)
+        # First in line when the test's last phase fires: Trial's own
+        # callbacks (the one that crashes the reactor) come after.
+        def look(result):
+            session.look(self)
+            return result
+
+        d.addBoth(look)
+        try:
+            return wait(self, d, *args, **kwargs)
+        except KeyboardInterrupt:
+            # Ctrl-C (our SIGINT handler stopped the reactor under the test):
+            # the test ends here, Trial's cleanup of it follows, and our
+            # janitor reports it.  Anything else that stops the reactor
+            # keeps stock Trial's KeyboardInterrupt.
+            if not interrupt.was_interrupted(self):
+                raise
+            interrupt.unreported(self)
 
     TestCase._wait = _wait
+
+
+def _report_interrupted(test, result) -> None:
+    """
+    Report ``test`` as interrupted (the error Trial gives a test whose code
+    raised KeyboardInterrupt) and stop the run.
+    """
+    from twisted.python.failure import Failure
+
+    result.addError(test, Failure(KeyboardInterrupt("interrupted (Ctrl-C) before the test finished")))
+    result.stop()
 
 
 def _say_where_a_timeout_waited(d, root: str) -> None:
