@@ -178,6 +178,15 @@ class OneProcess(SynchronousTestCase, _Checks):
         )
 
 
+    def test_standard_library_test(self):
+        """unittest re-raises KeyboardInterrupt; it still ends only the test."""
+        run = interrupt(M + "Fast", M + "Blocks", M + "Later", waiting=("Blocks.test_block",))
+        self.assertStoppedCleanly(run, interrupted=1, passed=2)
+        self.assertReports(
+            run, {M + "Fast.test_1": "passed", M + "Fast.test_2": "passed", M + "Blocks.test_block": "interrupted"}
+        )
+
+
 class Distributed(SynchronousTestCase, _Checks):
     """trial -j 2: each worker interrupts its test; no test goes out after."""
 
@@ -252,6 +261,12 @@ class Rendering(SynchronousTestCase):
         self.assertEqual([r.outcome for r in outcomes.records()], ["interrupted"])
         outcomes.forget(test)
         self.assertEqual(outcomes.records(), [])
+
+    def test_a_test_the_run_ended_under(self):
+        """Reports written at exit, the test still running: interrupted."""
+        outcomes = Outcomes("/", every_test=True)
+        outcomes.start(_Test())
+        self.assertEqual([r.outcome for r in outcomes.records()], ["interrupted"])
 
 
 class _Test:

@@ -261,6 +261,10 @@ class Outcomes:
         for test_id, (file, line) in self._where.items():
             findings = self._findings.get(test_id, ())
             flags = self._flags.get(test_id, ())
+            if test_id in self._start:
+                # Started, never stopped: the run ended under it (the
+                # reports written at exit after a KeyboardInterrupt).
+                flags += ("interrupted",)
             records.append(
                 TestRecord(
                     test_id,

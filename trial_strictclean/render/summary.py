@@ -72,7 +72,7 @@ def render_summary(
         return ""
     out = ["", "trial-strictclean summary"]
     if interrupted is not None:
-        stopped = ", ".join(interrupted) if interrupted else "none (between tests)"
+        stopped = ", ".join(interrupted) if interrupted else "none (no test's own code was running)"
         out += wrap(
             f"run interrupted (Ctrl-C): the tests that had not started did not run; interrupted: {stopped}",
             width,

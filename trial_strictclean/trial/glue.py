@@ -144,6 +144,27 @@ def install() -> None:
 
     unittest.TestCase.doCleanups = doCleanups
 
+    stdlib_run = unittest.TestCase.run
+
+    def run(self, result=None):
+        # unittest re-raises a KeyboardInterrupt from a test's code, past
+        # Trial and out of the run: the run's own test (no other test's
+        # window is open) ends here instead, interrupted.  A test run
+        # inside a test keeps stock behaviour.
+        if _active is None or interrupt.window() is not None or result is None:
+            return stdlib_run(self, result)
+        interrupt.enter(self)
+        try:
+            return stdlib_run(self, result)
+        except KeyboardInterrupt:
+            if not interrupt.was_interrupted(self):
+                raise
+            _report_interrupted(self, result)
+        finally:
+            interrupt.leave(self)
+
+    unittest.TestCase.run = run
+
     from twisted.trial._asynctest import TestCase
 
     run_async = TestCase._runFixturesAndTest
@@ -207,7 +228,9 @@ def _report_interrupted(test, result) -> None:
     from twisted.python.failure import Failure
 
     result.addError(test, Failure(KeyboardInterrupt("interrupted (Ctrl-C) before the test finished")))
-    result.stop()
+    stop = getattr(result, "stop", None)  # a standard-library result adapter has none
+    if stop is not None:
+        stop()
 
 
 def _say_where_a_timeout_waited(d, root: str) -> None:

@@ -86,6 +86,11 @@ def enter(test) -> None:
     _window = test
 
 
+def window():
+    """The test whose own code may be running now, if any."""
+    return _window
+
+
 def leave(test) -> None:
     global _window
     if _window is test:

@@ -208,10 +208,15 @@ class StrictCleanReporter(TreeReporter):
                 for text in worker.notes:
                     self._warn(text)
         self._record_known(test)
-        if distributed.workers_judge and interrupt.requested() and not self._got_outcome:
-            # A worker got Ctrl-C before this test began and did not run it.
-            self._reports.outcomes.forget(test)
-            return
+        if interrupt.requested() and not self._got_outcome:
+            if distributed.workers_judge:
+                # A worker got Ctrl-C before this test began and did not run it.
+                self._reports.outcomes.forget(test)
+                return
+            # It ended without an outcome: a KeyboardInterrupt (a second
+            # Ctrl-C) went past Trial.
+            self._interrupted.append(test.id())
+            self._reports.outcomes.interrupted(test)
         self._reports.outcomes.stop(test, duration)
         self._reports.test_done()
 
