@@ -251,9 +251,13 @@ def install_main(root: str, check=None) -> None:
             return await leave(self)
         except Exception:
             # After Ctrl-C a worker may have ended, or been killed, before
-            # Trial joins it: nothing to say (Trial prints a traceback).
+            # Trial joins it: nothing to say (Trial prints a traceback, and
+            # on 22.10 its end, never awaited, is an unhandled error).
             if not interrupt.requested():
                 raise
+            end = getattr(self, "endDeferred", None)
+            if end is not None:
+                end.addErrback(lambda _: None)
 
     LocalWorker.exit = exit
 
