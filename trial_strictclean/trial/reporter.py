@@ -278,8 +278,11 @@ class StrictCleanReporter(TreeReporter):
 
     def _is_interruption(self, test, error) -> bool:
         """Whether ``error`` says Ctrl-C stopped ``test``."""
-        if as_failure(error).check(KeyboardInterrupt):
-            return True
+        try:
+            if as_failure(error).check(KeyboardInterrupt):
+                return True
+        except Exception:
+            return False  # an odd error object: Trial's handling decides
         # Under trial -j, a worker killed or gone after Ctrl-C fails the test
         # it ran once that test has stopped (Trial's worker driver).
         return distributed.workers_judge and interrupt.requested() and test.id() not in self._between
