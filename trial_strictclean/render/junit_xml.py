@@ -6,6 +6,11 @@ it: ``testsuites`` / ``testsuite`` / ``testcase`` with ``failure``,
 A dirty test carries an ``error`` of type ``trial_strictclean.DirtyReactor``
 whose text is the same block the terminal shows, without colour.  The file
 must be valid XML whatever a test printed, so text is cleaned first.
+
+A test Ctrl-C interrupted carries ``skipped`` of type
+``trial_strictclean.Interrupted``: it did not finish, so it neither passed
+nor failed, and CI tools count a skip as neither (an ``error`` would list it
+among broken tests); the run's exit status says it was interrupted.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from ..core.outcomes import TestRecord
 from .text import headline, render, run_level_headline
 
 DIRTY_TYPE = "trial_strictclean.DirtyReactor"
+INTERRUPTED_TYPE = "trial_strictclean.Interrupted"
+INTERRUPTED_MESSAGE = "interrupted (Ctrl-C) before the test finished"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # Everything XML 1.0 cannot carry, even escaped.
@@ -52,7 +59,7 @@ def _counts(records: list[TestRecord]) -> dict:
         "tests": len(records),
         "errors": sum(r.outcome == "error" for r in records),
         "failures": sum(r.outcome == "failed" for r in records),
-        "skipped": sum(r.outcome in ("skipped", "expected-failure") for r in records),
+        "skipped": sum(r.outcome in ("skipped", "expected-failure", "interrupted") for r in records),
         "time": f"{sum(r.duration for r in records):.3f}",
     }
 
@@ -94,6 +101,10 @@ def render_xml(records: list[TestRecord], root: str = "", started: float | None 
                 "line": record.line,
             },
         )
+        if record.outcome == "interrupted":
+            # What it reported before it was stopped says nothing about it.
+            _add(case, "skipped", {"type": INTERRUPTED_TYPE, "message": INTERRUPTED_MESSAGE})
+            continue
         for problem in record.problems:
             tag = {"expected-failure": "skipped"}.get(problem.flavor, problem.flavor)
             kind = "trial.todo" if problem.flavor == "expected-failure" else problem.type

@@ -61,13 +61,26 @@ def render_summary(
     stale_fails: bool = False,
     run_level: list = (),
     run_level_fails: bool = True,
+    interrupted: list[str] | None = None,
 ) -> str:
+    """
+    The summary's text; ``interrupted``, if the run was interrupted
+    (Ctrl-C), lists the tests it stopped.
+    """
     dirty = [record for record in records if record.dirty]
     known = [item for item in ignored if item.finding.baseline]
     ignored = [item for item in ignored if not item.finding.baseline]
-    if not (dirty or ignored or known or stale or stale_baseline or written or run_level):
+    if not (dirty or ignored or known or stale or stale_baseline or written or run_level or interrupted is not None):
         return ""
     out = ["", "trial-strictclean summary"]
+    if interrupted is not None:
+        stopped = ", ".join(interrupted) if interrupted else "none (no test's own code was running)"
+        out += wrap(
+            f"run interrupted (Ctrl-C): the tests that had not started did not run; interrupted: {stopped}",
+            width,
+            "  ",
+            "    ",
+        )
     if dirty:
         out.append(f"  tests left dirty: {len(dirty)}")
         sites = by_site(dirty)

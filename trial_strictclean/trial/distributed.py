@@ -20,6 +20,11 @@ process (which imported our reporter, so the user asked for it) starts them
 through ``worker_main`` instead of Trial's worker script, and passes what
 they need in one environment variable.  A worker started by a run without
 our reporter is never touched.
+
+Ctrl-C (``interrupt.py``): the main process stops handing out tests, and a
+worker reports the test it interrupted as a ``KeyboardInterrupt`` error,
+which reaches the main process as it would for any error; a worker that got
+Ctrl-C runs no further test it is sent.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 
 from twisted.protocols import amp
 
+from . import interrupt
 from .verdict import Delivery, DirtyReactor, decode
 
 # What a worker needs from the main process: the run's root and whether
@@ -163,7 +169,7 @@ def install_main(root: str, check=None) -> None:
     """
     try:
         from twisted.trial._dist.disttrial import DistTrialRunner, WorkerPool
-        from twisted.trial._dist.worker import LocalWorkerAMP
+        from twisted.trial._dist.worker import LocalWorker, LocalWorkerAMP
     except ImportError:
         return
     if getattr(WorkerPool, "_strictclean", False):
@@ -180,6 +186,8 @@ def install_main(root: str, check=None) -> None:
 
         global workers_judge
         workers_judge = True
+        # Before the reporter's own (made later, once the workers run).
+        interrupt.install("main")
         setup = json.dumps({"root": root, "unclean_warnings": _unclean_warnings})
 
         def spawn(protocol, executable, args, env=None, **kwargs):
@@ -187,7 +195,9 @@ def install_main(root: str, check=None) -> None:
             args = [args[0], "-c", _WORKER_CODE, *args[2:]]
             env = dict(env if env is not None else os.environ)
             env[WORKER_VARIABLE] = setup
-            return spawner(protocol, executable, args=args, env=env, **kwargs)
+            process = spawner(protocol, executable, args=args, env=env, **kwargs)
+            interrupt.worker_started(process, getattr(protocol, "_ampProtocol", None))
+            return process
 
         return original(self, spawn, protocols, arguments)
 
@@ -236,6 +246,37 @@ def install_main(root: str, check=None) -> None:
 
     LocalWorkerAMP.locateResponder = locateResponder
 
+    run_case = LocalWorkerAMP.run
+
+    async def run(self, testCase, result):
+        # After Ctrl-C no test goes out: it is left out of the reports.
+        if interrupt.requested():
+            return {"success": True}
+        interrupt.busy(self, True)
+        try:
+            return await run_case(self, testCase, result)
+        finally:
+            interrupt.busy(self, False)
+
+    LocalWorkerAMP.run = run
+
+    leave = LocalWorker.exit
+
+    async def exit(self):
+        try:
+            return await leave(self)
+        except Exception:
+            # After Ctrl-C a worker may have ended, or been killed, before
+            # Trial joins it: nothing to say (Trial prints a traceback, and
+            # on 22.10 its end, never awaited, is an unhandled error).
+            if not interrupt.requested():
+                raise
+            end = getattr(self, "endDeferred", None)
+            if end is not None:
+                end.addErrback(lambda _: None)
+
+    LocalWorker.exit = exit
+
     from twisted.trial._dist import disttrial
 
     run_tests = getattr(disttrial, "runTests", None)
@@ -244,7 +285,7 @@ def install_main(root: str, check=None) -> None:
         async def runTests(pool, *args, **kwargs):
             outcome = await run_tests(pool, *args, **kwargs)
             # Before Trial writes the results (the reporter's done()).
-            if workers_judge:
+            if workers_judge and not interrupt.requested():
                 for worker in list(getattr(pool, "ampWorkers", ())):
                     await _ask_run_level(worker)
             return outcome
@@ -307,6 +348,7 @@ def worker_main() -> None:
     """Trial's worker, with every test judged as in a single process."""
     from twisted.trial._dist import workertrial
     from twisted.trial._dist.workerreporter import WorkerReporter
+    from twisted.trial.runner import TrialSuite
 
     from ..core import capture, markers
     from ..core.session_factory import new_session, worker_settings
@@ -335,6 +377,7 @@ def worker_main() -> None:
     session = new_session(root, settings, note, delivery)
     timed = bool(settings.json or settings.junit_xml)
     DirtyReactor.wire = True
+    glue.finish_at_bail = False
     glue.activate(session)
 
     start, stop, add_error = (
@@ -380,6 +423,17 @@ def worker_main() -> None:
         return locate(self, name)
 
     WorkerProtocol.locateResponder = locateResponder
+    # Each test the main process sends runs in a TrialSuite of its own.
+    run_suite = TrialSuite.run
+
+    def run(self, result):
+        # Ctrl-C came before the main process stopped sending tests: this
+        # one does not run (the main process leaves it out of the reports).
+        if not interrupt.requested():
+            return run_suite(self, result)
+
+    TrialSuite.run = run
+    interrupt.install("worker")
     workertrial.main()
 
 
