@@ -80,6 +80,8 @@ class _Ownership:
             self.assertEqual(result.tests[test_id]["outcome"], "passed", result.trial.output)
         submitter = result.tests[SUBMITTER]
         self.assertEqual([f["kind"] for f in submitter["findings"]], ["thread-work"], result.trial.output)
+        # Said, counted, in the summary.
+        self.assertRegex(" ".join(result.trial.output.split()), r"not blamed: \d+ leftovers? the reactor made")
 
     def test_run_level_names_each_creation_site(self):
         result = self.outcome()

@@ -61,6 +61,7 @@ def render_summary(
     stale_fails: bool = False,
     run_level: list = (),
     run_level_fails: bool = True,
+    not_theirs: int = 0,
     interrupted: list[str] | None = None,
 ) -> str:
     """
@@ -70,7 +71,7 @@ def render_summary(
     dirty = [record for record in records if record.dirty]
     known = [item for item in ignored if item.finding.baseline]
     ignored = [item for item in ignored if not item.finding.baseline]
-    if not (dirty or ignored or known or stale or stale_baseline or written or run_level or interrupted is not None):
+    if not (dirty or ignored or known or stale or stale_baseline or written or run_level or not_theirs or interrupted is not None):
         return ""
     out = ["", "trial-strictclean summary"]
     if interrupted is not None:
@@ -129,6 +130,15 @@ def render_summary(
         effect = "they fail the run: baseline-stale = 'fail'" if stale_fails else "delete them from the baseline"
         out.append(f"  stale baseline entries (their test ran, the leftover did not occur; {effect}): {len(stale_baseline)}")
         out += [f"    stale: {entry.describe()}" for entry in stale_baseline]
+    if not_theirs:
+        noun = "leftover" if not_theirs == 1 else "leftovers"
+        out += wrap(
+            f"not blamed: {not_theirs} {noun} the reactor made, while a test ran, for work begun "
+            "before it (a re-armed timer, an older connection, an earlier test's thread work)",
+            width,
+            "  ",
+            "    ",
+        )
     for label, path in written:
         out.append(f"  {label} written to {path}")
     return "\n".join(out) + "\n"

@@ -98,6 +98,9 @@ class WorkerReport:
     # What the worker's session had to say while judging (a fault of ours),
     # for the main process to print where the user reads the run.
     notes: tuple[str, ...] = ()
+    # Leftovers made, while the test ran, for work begun before it: not
+    # blamed on it (Session.not_theirs), counted in the summary.
+    not_theirs: int = 0
 
     def to_json(self) -> str:
         data = {
@@ -105,6 +108,7 @@ class WorkerReport:
             "duration": self.duration,
             "ignored": [i.to_dict() for i in self.ignored],
             "notes": list(self.notes),
+            "not_theirs": self.not_theirs,
         }
         return json.dumps(data, separators=(",", ":"))
 
@@ -119,6 +123,7 @@ class WorkerReport:
             float(duration) if duration is not None else None,
             tuple(Ignored.from_dict(i) for i in data.get("ignored", ())),
             tuple(str(n) for n in data.get("notes", ())),
+            int(data.get("not_theirs", 0) or 0),
         )
 
 
@@ -399,8 +404,9 @@ def worker_main() -> None:
         session.stop(test)
         duration = time.perf_counter() - began if timed else None
         ignored = session.triage.take_ignored()
-        if ignored or timed or notes:
-            _send(self.ampProtocol, WorkerReport(test.id(), duration, tuple(ignored), tuple(notes)))
+        not_theirs, session.not_theirs = session.not_theirs, 0
+        if ignored or timed or notes or not_theirs:
+            _send(self.ampProtocol, WorkerReport(test.id(), duration, tuple(ignored), tuple(notes), not_theirs))
             notes.clear()
         stop(self, test)
 

@@ -204,6 +204,7 @@ class StrictCleanReporter(TreeReporter):
             worker = distributed.take(test)
             if worker is not None:
                 self._reports.triage.merge(worker.ignored)
+                self._session.not_theirs += worker.not_theirs
                 duration = worker.duration
                 for text in worker.notes:
                     self._warn(text)
@@ -372,6 +373,7 @@ class StrictCleanReporter(TreeReporter):
             stale_fails=self._fail_stale,
             run_level=reports.run_level,
             run_level_fails=reports.config.end_of_run == "fail",
+            not_theirs=self._session.not_theirs,
             interrupted=None if complete else self._interrupted,
         )
         if text and _UNTIL_FAILURE and _passes > 1:
