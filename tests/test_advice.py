@@ -5,6 +5,7 @@ and output a person reads at 80 columns.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -13,7 +14,7 @@ from twisted.trial import unittest
 from trial_strictclean.core.findings import Finding, Site
 from trial_strictclean.render.text import render
 
-from .trialrun import cached_run
+from .trialrun import cached_run, tagged_line
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # "> 74 |    code" and "  75 |    code", under a label's indent.
@@ -375,3 +376,237 @@ class GroupFixTests(unittest.SynchronousTestCase):
         _, fix = _call_advice(Context(None, ""), helper, (Site("t.py", 9, "T.test_it"),))
         self.assertIn("start_timer() returns the DelayedCall: keep it (call = start_timer(...))", fix)
         self.assertIn("self.addCleanup(call.cancel)", fix)
+
+
+CLOCKS = "advice_clocks"
+
+
+class TimeKeepingCodeTests(unittest.SynchronousTestCase):
+    """
+    Item 3: never suggest a Clock to code that already keeps time; fix the
+    shared code, name its parameter, or wait.
+    """
+
+    def block(self, test: str) -> str:
+        return cached_run("--reporter=strictclean", CLOCKS).error_text(f"{CLOCKS}.Keepers.{test}")
+
+    def test_fake_that_is_a_clock_under_another_name(self):
+        block = self.block("test_forwarding_clock")
+        fix = _fixed(block)
+        # The class's name on Python 3.10 too, whose sites lack it.
+        self.assertTrue(fix.startswith("ForwardingClock.schedule (shared test code) hands the call"), fix)
+        self.assertIn("ForwardingClock is already a clock", fix)
+        self.assertNotIn("pass", fix)
+        self.assertNotIn("cancel", fix)
+        self.assertRegex(block, rf"called\s+from \S*{CLOCKS}\.py:{tagged_line(CLOCKS, '@test:forwarding')} in ")
+
+    def test_fake_that_keeps_a_clock(self):
+        fix = _fixed(self.block("test_wrapping_fake"))
+        self.assertIn("WrappingFake already keeps a task.Clock. Fix it once there", fix)
+        self.assertNotIn("pass", fix)
+
+    def test_clock_parameter_of_a_class(self):
+        fix = _fixed(self.block("test_poller"))
+        self.assertIn("Poller takes what it schedules on as a parameter (clock=)", fix)
+        self.assertIn("through Poller(clock=...)", fix)
+
+    def test_reactor_parameter_of_a_function(self):
+        fix = _fixed(self.block("test_retry"))
+        self.assertIn("retry_later takes what it schedules on as a parameter (reactor=)", fix)
+
+    def test_plain_helper_still_gets_a_clock(self):
+        fix = _fixed(self.block("test_plain_helper"))
+        self.assertIn("pass that code a twisted.internet.task.Clock", fix)
+
+
+CLEANUPS = "advice_cleanups"
+
+
+def _cleanup_timeouts() -> str | None:
+    import inspect
+
+    from twisted.trial._asynctest import TestCase
+
+    # The source, not _run's signature: the reporter wraps _run.
+    run = getattr(TestCase, "_deferRunCleanups", None) or getattr(TestCase, "deferRunCleanups", None)
+    if "self._run(" in inspect.getsource(run):
+        return None
+    return "cleanups have no timeout of their own before Twisted 25: a misordered one hangs"
+
+
+@functools.lru_cache(maxsize=None)
+def _two_errors_run(*args: str):
+    """A run over tests/fixtures/two_errors/ (see its README.txt)."""
+    from .trialrun import FIXTURES, PROJECT, run_trial
+
+    path = [os.path.join(FIXTURES, "two_errors"), FIXTURES, PROJECT, os.environ.get("PYTHONPATH", "")]
+    return run_trial(*args, env={"PYTHONPATH": os.pathsep.join(p for p in path if p)})
+
+
+class CleanupOrderTests(unittest.SynchronousTestCase):
+    """
+    Issue 14, item 2 (LIFO cleanup order): a cleanup that waits, registered
+    after the one that causes what it waits for, is named with the order
+    that works, in the timeout and in the findings the timeout leaves.
+    """
+
+    skip = _cleanup_timeouts()
+
+    def run_fixture(self):
+        return _two_errors_run("--reporter=strictclean", CLEANUPS)
+
+    def blocks(self, test: str) -> tuple[str, str]:
+        """The timeout's block and the findings' block of one test."""
+        blocks = self.run_fixture().errors[f"{CLEANUPS}.{test}"]
+        timeout = [b for b in blocks if "TimeoutError" in b]
+        dirty = [b for b in blocks if "left the reactor dirty" in b]
+        return (timeout[0] if timeout else ""), (dirty[0] if dirty else "")
+
+    def test_timeout_names_the_order(self):
+        timeout, _ = self.blocks("Connected.test_wait_registered_after_the_close")
+        lines = [line.strip() for line in timeout.splitlines()]
+        self.assertIn("Cleanups registered in an order that cannot work:", lines, timeout)
+        self.assertIn("ran first self.addCleanup(lambda: waiting(self.client_lost))", lines)
+        self.assertIn("not run   self.addCleanup(self.client.transport.loseConnection)", lines)
+        at = lines.index("ran first self.addCleanup(lambda: waiting(self.client_lost))")
+        self.assertEqual(lines[at + 1], f"at {os.path.join('tests', 'fixtures', 'two_errors', CLEANUPS)}.py:{_tagged(CLEANUPS, '@cleanup:wait')}")
+        # The fix: the same lines, the waiting one first, paste-able.
+        fix = lines.index("fix       register them the other way round, the waiting one first:")
+        self.assertEqual(
+            lines[fix + 1 : fix + 4],
+            [
+                "self.addCleanup(lambda: waiting(self.client_lost))",
+                "self.addCleanup(self.port.stopListening)",
+                "self.addCleanup(self.client.transport.loseConnection)",
+            ],
+        )
+        ours = timeout[timeout.index("It was waiting here"):]  # not Trial's own line
+        self.assertEqual(too_wide(ours), [], timeout)
+
+    def test_findings_left_by_the_timeout_name_it(self):
+        _, dirty = self.blocks("Connected.test_wait_registered_after_the_close")
+        fix = _fixed(dirty)
+        self.assertTrue(fix.startswith(
+            "Cleanups registered in an order that cannot work: "
+            "self.addCleanup(lambda: waiting(self.client_lost)) was registered after "
+            "self.addCleanup(self.client.transport.loseConnection)"
+        ), dirty)
+        self.assertIn(
+            "Register them the other way round: self.addCleanup(lambda: "
+            "waiting(self.client_lost)) then self.addCleanup(self.port.stopListening) "
+            "then self.addCleanup(self.client.transport.loseConnection).",
+            fix,
+        )
+        self.assertEqual(too_wide(dirty), [], dirty)
+
+    def test_loop_waited_for_before_its_stop(self):
+        timeout, _ = self.blocks("Loop.test_wait_for_the_loop_before_its_stop")
+        lines = [line.strip() for line in timeout.splitlines()]
+        self.assertIn("not run   self.addCleanup(loop.stop)", lines, timeout)
+        fix = lines.index("fix       register them the other way round, the waiting one first:")
+        self.assertEqual(lines[fix + 1 : fix + 3], ["self.addCleanup(lambda: waiting(done))", "self.addCleanup(loop.stop)"])
+
+    def test_right_order_is_clean(self):
+        run = self.run_fixture()
+        self.assertNotIn(f"{CLEANUPS}.Connected.test_right_order", run.errors, run.output)
+
+
+def _tagged(module: str, tag: str) -> int:
+    return tagged_line(os.path.join("two_errors", module), tag)
+
+
+class _Target:
+    def close(self):
+        pass
+
+
+def _trial_runs(func, args, kwargs):
+    # The shape of the function Trial (25.x+) runs a cleanup through.
+    return lambda: func(*args, **kwargs)
+
+
+class CleanupOrderLogicTests(unittest.SynchronousTestCase):
+    """The pure part: which cleanups are named, in which order, what is marked."""
+
+    def test_pending_causes_named_in_running_order(self):
+        from trial_strictclean.core.diagnosis.cleanups import at_timeout, order_of
+
+        first, second, unrelated = _Target(), _Target(), _Target()
+        wait = lambda: None  # noqa: E731
+        pending = [(first.close, (), {}), (len, ([],), {}), (second.close, (), {})]
+        order = at_timeout(self, _trial_runs(wait, (), {}), pending)
+        self.assertEqual([c.code for c in order.causes], ["self.addCleanup(_Target.close)"] * 2)
+        self.assertEqual(order.fixed[0], "self.addCleanup(CleanupOrderLogicTests.test_pending_causes_named_in_running_order.<locals>.<lambda>)")
+        self.assertIs(order_of(first), order)
+        self.assertIs(order_of(second), order)
+        self.assertIsNone(order_of(unrelated))
+
+    def test_nothing_without_a_cause(self):
+        from trial_strictclean.core.diagnosis.cleanups import at_timeout
+
+        self.assertIsNone(at_timeout(self, _trial_runs(len, ([],), {}), [(len, ([],), {})]))
+
+    def test_not_a_cleanup(self):
+        from trial_strictclean.core.diagnosis.cleanups import at_timeout
+
+        self.assertIsNone(at_timeout(self, "test_method", [(_Target().close, (), {})]))
+
+
+SHARED = "advice_shared"
+
+# test -> the tag of its line that called the shared helper
+SHARED_TESTS = {
+    "Shared.test_delayed_call": "delayed_call",
+    **{f"Repeats.test_{n}": f"repeat{n}" for n in range(10)},
+    "Shared.test_counted": "counted",
+    "Shared.test_looping_call": "looping_call",
+    "Shared.test_port": "port",
+    "Shared.test_closing_port": "closing_port",
+    "Shared.test_pair": "pair",
+    "Shared.test_connector": "connector",
+    "Shared.test_process": "process",
+    "Shared.test_thread_running": "thread_running",
+    "Shared.test_thread_work": "thread_work",
+    "Shared.test_trigger": "trigger",
+    "Shared.test_observer": "observer",
+    "Shared.test_defer_later": "defer_later",
+    "Shared.test_deferred_timeout": "deferred_timeout",
+}
+SHARED_ASYNCIO = {
+    "SharedAsyncio.test_asyncio_task": "asyncio_task",
+    "SharedAsyncio.test_asyncio_handle": "asyncio_handle",
+}
+
+
+class TestsOwnLineTests(unittest.SynchronousTestCase):
+    """
+    Item 3: a leftover made by shared code (a helper) shows the helper's
+    line and the test's line that led to it, in every kind and shape: grouped
+    parts, counted identical items, and a block that refers back to an
+    earlier test's.
+    """
+
+    def check(self, run, tests: dict) -> None:
+        path = os.path.join("tests", "fixtures", f"{SHARED}.py")
+        for test, tag in tests.items():
+            block = run.error_text(f"{SHARED}.{test}")
+            self.assertIn("left the reactor dirty", block, f"{test}\n{run.output[-3000:]}")
+            line = tagged_line(SHARED, f"@test:{tag}")
+            self.assertRegex(block, rf"called\s+from \S*{re.escape(path)}:{line} in ", f"{test}\n{block}")
+
+    def test_default_reactor(self):
+        run = cached_run("--reporter=strictclean", SHARED)
+        self.check(run, SHARED_TESTS)
+        # Counted: one item for the three identical calls, with the test's line.
+        self.assertIn("1. delayed-call (x 3): ", run.error_text(f"{SHARED}.Shared.test_counted"))
+        # Grouped: the client end's part names the test's line too.
+        pair = run.error_text(f"{SHARED}.Shared.test_pair")
+        self.assertEqual(pair.count(f"{SHARED}.py:{tagged_line(SHARED, '@test:pair')} in "), 2, pair)
+        # A repeat of an earlier test's story refers back, and keeps its own line.
+        again = run.error_text(f"{SHARED}.Repeats.test_5")
+        self.assertIn(f"as in {SHARED}.Repeats.test_0,", " ".join(again.split()))
+        self.assertNotIn("   fix ", again)
+
+    def test_asyncio_reactor(self):
+        run = cached_run("--reporter=strictclean", "--reactor=asyncio", f"{SHARED}.SharedAsyncio")
+        self.check(run, SHARED_ASYNCIO)

@@ -12,7 +12,7 @@ import re
 from twisted.trial import unittest
 
 from trial_strictclean.core.diagnosis import diagnose
-from trial_strictclean.core.findings import KINDS
+from trial_strictclean.core.findings import KINDS, Finding
 from trial_strictclean.core.inspection import Leftovers
 
 from .test_more_kinds import MORE_KINDS
@@ -249,3 +249,105 @@ class FallbackTests(unittest.SynchronousTestCase):
         for finding in findings:
             self.assertIn(finding.kind, KINDS)
             self.assertTrue(finding.message)
+
+
+class _Port:
+    """Enough of a listening port for the advice about one."""
+
+    port = 4321
+    factory = None
+
+
+def _noop():
+    pass
+
+
+class _Process:
+    """Enough of a process, a connection end, a connector or a task for their advice."""
+
+    pid = 4242
+
+
+class RunnerIdiomTests(unittest.SynchronousTestCase):
+    """
+    Issue 14: fixes in the runner's idiom. Trial: self.addCleanup(...);
+    pytest-twisted, where a test has no self: a fixture whose teardown
+    (after its yield) makes the call, awaiting what returns a Deferred.
+    """
+
+    def fixes(self, runner: str) -> dict:
+        import threading
+
+        from twisted.internet import task
+
+        from trial_strictclean.core.capture import Registered
+        from trial_strictclean.core.diagnosis.calls import call_finding
+        from trial_strictclean.core.diagnosis.common import Context
+        from trial_strictclean.core.diagnosis.groups import group_fix
+        from trial_strictclean.core.diagnosis.asyncio_tasks import task_finding
+        from trial_strictclean.core.diagnosis.network import (
+            closing_port_finding,
+            connection_finding,
+            connector_finding,
+            port_finding,
+        )
+        from trial_strictclean.core.diagnosis.processes import process_finding
+        from trial_strictclean.core.diagnosis.observers import observer_finding
+        from trial_strictclean.core.diagnosis.threads import running_thread_finding
+        from trial_strictclean.core.diagnosis.triggers import trigger_finding
+
+        clock = task.Clock()
+        ctx = Context(clock, "", runner)
+        loop = task.LoopingCall(_noop)
+        loop.clock = clock
+        loop.start(1, now=False)
+        self.addCleanup(loop.stop)
+        [call] = clock.getDelayedCalls()
+        port = _Port()
+        trigger = Registered(clock, ("shutdown", ("before", _noop, (), {})), "addSystemEventTrigger", None)
+        observer = Registered(clock, _noop, "addObserver", None)
+        ends = [
+            port_finding(ctx, port),
+            Finding("connection-open", "server end", "open", "m", side="server", wait_for="server lost"),
+            Finding("connection-open", "client end", "open", "m", side="client", wait_for="client lost"),
+        ]
+        proc = _Process()
+        task = Registered(clock, _Process(), "create_task", None)
+        return {
+            "process": process_finding(ctx, proc).fix,
+            "client end": connection_finding(ctx, _Process(), "client").fix,
+            "connector": connector_finding(ctx, None, _Process()).fix,
+            "asyncio task": task_finding(ctx, task).fix,
+            "port": port_finding(ctx, port).fix,
+            "closing port": closing_port_finding(ctx, port, "due now").fix,
+            "looping call": call_finding(ctx, call)[0].fix,
+            "thread": running_thread_finding(ctx, threading.Thread(target=_noop)).fix,
+            "trigger": trigger_finding(ctx, trigger).fix,
+            "observer": observer_finding(ctx, observer).fix,
+            "port and connection": group_fix(ends, [None] * 3, [None] * 3, ctx),
+        }
+
+    def test_trial(self):
+        fixes = self.fixes("trial")
+        for what, fix in fixes.items():
+            self.assertRegex(fix, r"self\.addCleanup\(|connected_pair\(self,|cleanup", what)
+            self.assertNotIn("fixture", fix, what)
+        self.assertIn("self.addCleanup(port.stopListening) (Trial waits for the Deferred it returns)", fixes["port"])
+        self.assertIn("self.addCleanup(reactor.removeSystemEventTrigger, trigger)", fixes["trigger"])
+        self.assertIn("last in, first out", fixes["port and connection"])
+
+    def test_pytest(self):
+        fixes = self.fixes("pytest")
+        for what, fix in fixes.items():
+            self.assertNotIn("addCleanup", fix, what)
+            self.assertNotIn("self", fix, what)
+            self.assertNotIn("Trial", fix, what)
+            self.assertIn("fixture", fix, what)
+        self.assertIn(
+            "a fixture (@pytest_twisted.async_yield_fixture) that does yield port, "
+            "then await port.stopListening()",
+            fixes["port"],
+        )
+        self.assertIn("a fixture that does yield loop, then loop.stop()", fixes["looping call"])
+        self.assertIn("yield trigger, then reactor.removeSystemEventTrigger(trigger)", fixes["trigger"])
+        self.assertIn("wait_for_disconnect(protocol)", fixes["port and connection"])

@@ -114,6 +114,16 @@ class RenderTests(unittest.SynchronousTestCase):
         self.assertIn("\x1b[1;33mlistening-port-closing\x1b[0m", text)
 
 
+class RepeatTests(unittest.SynchronousTestCase):
+    def test_repeat_keeps_the_tests_own_line(self):
+        """A block that refers back to an earlier test still says which line of this test led there."""
+        from trial_strictclean.render.text import render_repeat
+
+        text = render_repeat([_finding(callers=(Site("tests/test_b.py", 41, "B.test_two"),))], "t.A.test_one")
+        self.assertIn("same      as in t.A.test_one,", text)
+        self.assertIn("called    from tests/test_b.py:41 in B.test_two", text)
+
+
 class FindingDataTests(unittest.SynchronousTestCase):
     def test_round_trip_through_json(self):
         finding = _finding(side="server")

@@ -19,6 +19,7 @@ import os
 import sys
 
 from .core import baseline
+from .core.findings import RUN_LEVEL
 from .render import json_report, junit_xml
 from .render.report_files import write_atomically
 
@@ -29,9 +30,10 @@ class UsageError(Exception):
     """Bad input: its text is the whole message."""
 
 
-def _records(paths: list[str]) -> list[tuple[str, list]]:
+def _records(paths: list[str]) -> list[tuple[str, list, list]]:
+    """Per report: its path, its test records, what outlived its tests."""
     try:
-        return [(path, json_report.read_report(path)) for path in paths]
+        return [(path, *json_report.read_whole_report(path)) for path in paths]
     except json_report.ReportError as error:
         raise UsageError(str(error)) from None
 
@@ -54,7 +56,9 @@ def cmd_baseline(args) -> int:
             keep = baseline.load(args.output)
         except baseline.BaselineError as error:
             raise UsageError(f"--output {args.output}: exists and is not a usable baseline ({error}); not overwritten") from None
-    found = [(record.id, finding) for _, records in reports for record in records for finding in record.findings]
+    found = [(record.id, finding) for _, records, _ in reports for record in records for finding in record.findings]
+    # What outlived every test is known under the test id "run-level".
+    found += [(RUN_LEVEL, finding) for _, _, run_level in reports for finding in run_level]
     entries = baseline.from_findings(found, keep)
     _write(args.output, baseline.dumps(entries).encode("utf-8"))
     tests = len({entry.test for entry in entries})
@@ -66,26 +70,31 @@ def cmd_merge(args) -> int:
     reports = _records(args.reports)
     seen: dict[str, str] = {}
     merged = []
-    for path, records in reports:
+    run_level = [finding for _, _, found in reports for finding in found]
+    for path, records, _ in reports:
         for record in records:
             first = seen.get(record.id)
             if first is not None and first != path:
                 raise UsageError(f"test {record.id} is in two reports, {first} and {path}: shards must not overlap")
             seen[record.id] = path
             merged.append(record)
-    _write(args.json, json_report.render(merged).encode("utf-8"))
+    _write(args.json, json_report.render(merged, run_level).encode("utf-8"))
     if args.junit_xml:
-        _write(args.junit_xml, junit_xml.render_xml(merged, os.getcwd()))
+        _write(args.junit_xml, junit_xml.render_xml(merged, os.getcwd(), run_level=run_level))
     dirty = [record.id for record in merged if record.dirty]
     outputs = args.json + (f" and {args.junit_xml}" if args.junit_xml else "")
     print(f"{PROG}: merged {len(reports)} reports, {len(merged)} tests, into {outputs}")
+    left = sum(1 for finding in run_level if not finding.baseline)
+    if left:
+        # As end-of-run = "fail", the default, has it.
+        print(f"{PROG}: left at the end of the runs, on no test: {left}")
     if dirty:
         print(f"{PROG}: tests left dirty: {len(dirty)}")
         for test_id in dirty:
             print(f"  {test_id}")
         return 1
     print(f"{PROG}: tests left dirty: none")
-    return 0
+    return 1 if left else 0
 
 
 class _Parser(argparse.ArgumentParser):

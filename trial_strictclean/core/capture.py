@@ -14,6 +14,7 @@ import builtins
 import functools
 import importlib
 import sys
+import threading
 import weakref
 
 from . import provenance, unhandled
@@ -38,6 +39,97 @@ _judged = [None]
 def judge_calls_of(reactor) -> None:
     """Keep the calls of ``reactor`` in ``new_calls`` from now on."""
     _judged[0] = reactor
+
+# Who started it.  Work the reactor does on behalf of something older (a
+# timer that re-arms itself, a protocol of a connection opened in an
+# earlier test, the result of thread work submitted then) belongs to that
+# older thing, not to the test that happens to be running.  So every
+# delayed call, connection, process and unit of thread work notes the era
+# (a test, a fixture, or before any test) whose chain of work made it, and
+# the reactor's dispatch carries the era of what it runs: a delayed call's,
+# an I/O handler's, a call from a thread.  A chain starts afresh with each
+# test (``begin_era``).
+
+
+class Era:
+    """A part of the run in which chains of work begin: a test, a fixture, or before any test."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name  # None: before any test
+
+
+BEFORE = Era(None)
+ORIGIN = "_strictclean_origin"
+# The era of the chain running now, and of the test running now (what a
+# listening port's dispatch runs in: a connection it accepts is the doing of
+# whoever connected, in the test running now).
+current = [BEFORE]
+test_era = [BEFORE]
+# The era of the thread-pool work a worker thread is running.
+_in_thread = threading.local()
+
+
+def begin_era(name: str | None) -> Era:
+    """Start the era of a test: what runs from now on is its doing."""
+    era = Era(name)
+    current[0] = test_era[0] = era
+    return era
+
+
+def enter(era: Era) -> Era:
+    """Run in ``era`` from now on (a fixture's setup); returns the era to restore."""
+    previous = current[0]
+    current[0] = era
+    return previous
+
+
+# The era of a TCP connection a port accepted, until first asked.
+UNRESOLVED = Era("(unresolved)")
+
+
+def _resolve_accepted(connection) -> Era:
+    """
+    The era of the server end of a connection: its client end's, when the
+    client is in this process (a connection opened at import, or in an
+    earlier test, is not the doing of the test running when it was
+    accepted); else the era it was accepted in.  Asked once per connection,
+    at its first event or when it is judged.
+    """
+    origin = getattr(connection, "_strictclean_accepted_in", None) or test_era[0]
+    try:
+        peer = connection.getPeer()
+        wanted = (peer.host, peer.port)
+        reactor = connection.reactor
+        for other in list(reactor.getReaders()) + list(reactor.getWriters()):
+            if other is connection or getattr(other, "_strictclean_accepted_in", None) is not None:
+                continue
+            host = getattr(other, "getHost", None)
+            if host is None:
+                continue
+            address = host()
+            if (getattr(address, "host", None), getattr(address, "port", None)) == wanted:
+                found = getattr(other, ORIGIN, None)
+                if isinstance(found, Era) and found is not UNRESOLVED:
+                    origin = found
+                break
+    except Exception:
+        pass
+    connection._strictclean_origin = origin
+    return origin
+
+
+def origin_of(obj) -> Era | None:
+    """The era whose chain made ``obj``, if noted."""
+    try:
+        origin = getattr(obj, ORIGIN, None) or getattr(obj, "_strictclean_port_origin", None)
+        if origin is UNRESOLVED:
+            origin = _resolve_accepted(obj)
+    except Exception:
+        return None
+    return origin if isinstance(origin, Era) else None
+
 
 # The other resources created since the test being judged started, emptied
 # by its snapshot like new_calls: threads started, and records
@@ -83,10 +175,28 @@ _CREATED = (
 
 def _wrap_init(cls) -> None:
     original = cls.__init__
+    era = current
+    base_port = _lookup("twisted.internet.base", "BasePort")
+    accepted = _lookup("twisted.internet.tcp", "Server")
 
     @functools.wraps(original)
     def __init__(self, *args, **kwargs):
         provenance.note_created(self)
+        try:
+            if base_port is not None and isinstance(self, base_port):
+                # A listening port's era is not carried into its dispatch:
+                # a connection it accepts is the doing of whoever
+                # connected, in the test running then (_wrap_dispatch).
+                self._strictclean_port_origin = era[0]
+            elif accepted is not None and isinstance(self, accepted):
+                # Whose it is depends on who connected: resolved when first
+                # asked (its peer is not known yet), see _resolve_accepted.
+                self._strictclean_origin = UNRESOLVED
+                self._strictclean_accepted_in = era[0]
+            else:
+                self._strictclean_origin = era[0]
+        except Exception:
+            pass  # a class with __slots__ goes without
         original(self, *args, **kwargs)
 
     cls.__init__ = __init__
@@ -120,10 +230,11 @@ def _is_port(cls) -> bool:
 class _ThreadWork:
     """A unit of work sent to the reactor's thread pool, until it finishes."""
 
-    __slots__ = ("func", provenance.CREATED, "__weakref__")
+    __slots__ = ("func", provenance.CREATED, ORIGIN, "__weakref__")
 
     def __init__(self, func) -> None:
         self.func = func
+        self._strictclean_origin = current[0]
 
 
 # Reactors whose addReader/addWriter note the first registration of an
@@ -163,16 +274,112 @@ def _wrap_thread_pool() -> None:
         work = _ThreadWork(func)
         setattr(work, provenance.CREATED, capture())
         pending.add(work)
+        origin = work._strictclean_origin
 
         def run(*args, **kw):
+            _in_thread.era = origin
             try:
                 return func(*args, **kw)
             finally:
                 pending.discard(work)
+                if onResult is None:
+                    _in_thread.era = None
+
+        if onResult is not None:
+            # It runs in the worker thread after ``run`` and usually hands
+            # the result back with callFromThread: the same chain.
+            given = onResult
+
+            def onResult(success, result):
+                _in_thread.era = origin
+                try:
+                    return given(success, result)
+                finally:
+                    _in_thread.era = None
 
         return original(self, onResult, run, *args, **kw)
 
     ThreadPool.callInThreadWithCallback = callInThreadWithCallback
+
+
+def _wrap_dispatch(cls, name: str) -> None:
+    # Every reactor runs a ready reader or writer through one method
+    # (``_doReadOrWrite``, the asyncio reactor's ``_readOrWrite``) whose
+    # first argument is the selectable: what it does runs in its era.
+    # Provenance's walk stops at the original's frame, below this one.
+    original = cls.__dict__[name]
+    era = current
+    now = test_era
+
+    unresolved = UNRESOLVED
+    resolve = _resolve_accepted
+
+    @functools.wraps(original)
+    def dispatch(self, selectable, *args):
+        previous = era[0]
+        origin = getattr(selectable, "_strictclean_origin", None) or now[0]
+        if origin is unresolved:
+            origin = resolve(selectable)
+        era[0] = origin
+        try:
+            return original(self, selectable, *args)
+        finally:
+            era[0] = previous
+
+    setattr(cls, name, dispatch)
+
+
+def _wrap_call_from_thread(cls) -> None:
+    original = cls.__dict__["callFromThread"]
+    era = current
+    local = _in_thread
+
+    @functools.wraps(original)
+    def callFromThread(self, f, *args, **kwargs):
+        # From a worker running thread-pool work: that work's era; from the
+        # reactor's thread: the chain running now.
+        origin = getattr(local, "era", None) or era[0]
+
+        def in_era(*args, **kwargs):
+            previous = era[0]
+            era[0] = origin
+            try:
+                return f(*args, **kwargs)
+            finally:
+                era[0] = previous
+
+        return original(self, in_era, *args, **kwargs)
+
+    cls.callFromThread = callFromThread
+
+
+def _owned_call_class(base):
+    """
+    DelayedCall as the reactor makes it under capture: the reactor marks a
+    call as run by setting ``called`` (runUntilCurrent, 22.10 to 26.10), so
+    that is where the call's era becomes the era of the chain running.  A
+    subclass, not a change to DelayedCall: a task.Clock's calls pay nothing.
+    """
+    era = current
+
+    class DelayedCall(base):
+        __module__ = base.__module__
+        __qualname__ = base.__qualname__
+
+        @property
+        def called(self):
+            try:
+                return self._strictclean_called
+            except AttributeError:
+                return 0
+
+        @called.setter
+        def called(self, value):
+            self._strictclean_called = value
+            if value:
+                era[0] = self._strictclean_origin
+
+    return DelayedCall
 
 
 # What Twisted's ReactorBase.callLater refers to, 22.10 (which also asserts
@@ -206,6 +413,7 @@ def _wrap_call_later() -> None:
     assert provenance.CREATED == "_strictclean_created"
 
     names = original.__code__.co_names
+    era = current
     new = new_calls
     keep = new.append
     limit = _PRUNE_AT
@@ -221,6 +429,7 @@ def _wrap_call_later() -> None:
         @functools.wraps(original)
         def callLater(self, *args, **kwargs):
             call = original(self, *args, **kwargs)
+            call._strictclean_origin = era[0]
             call._strictclean_created = walk()
             if self is judged[0]:
                 keep(call)
@@ -234,13 +443,14 @@ def _wrap_call_later() -> None:
     global call_later_replaced
     call_later_replaced = True
     check_callable = "callable" in names
+    delayed_call = _owned_call_class(base.DelayedCall)
 
     @functools.wraps(original)
     def callLater(self, delay, callable, *args, **kw):
         if check_callable:
             assert builtins.callable(callable), f"{callable} is not callable"
         assert delay >= 0, f"{delay} is not greater than or equal to 0 seconds"
-        call = base.DelayedCall(
+        call = delayed_call(
             self.seconds() + delay,
             callable,
             args,
@@ -250,6 +460,7 @@ def _wrap_call_later() -> None:
             seconds=self.seconds,
         )
         self._newTimedCalls.append(call)
+        call._strictclean_origin = era[0]
         if self is judged[0]:
             keep(call)
             if len(new) > limit:
@@ -500,6 +711,30 @@ def _release_reserved_descriptor() -> None:
         pass
 
 
+# Where each reactor runs a ready selectable, and where callFromThread is.
+_DISPATCHING = (
+    ("twisted.internet.posixbase", "_PollLikeMixin", "_doReadOrWrite"),
+    ("twisted.internet.selectreactor", "SelectReactor", "_doReadOrWrite"),
+    ("twisted.internet.asyncioreactor", "AsyncioSelectorReactor", "_readOrWrite"),
+    ("twisted.internet.kqreactor", "KQueueReactor", "_doWriteOrRead"),
+)
+_CALLING_FROM_THREAD = (
+    ("twisted.internet.base", "ReactorBase"),
+    ("twisted.internet.asyncioreactor", "AsyncioSelectorReactor"),
+)
+
+
+def _wrap_reactor_dispatch() -> None:
+    for module, name, method in _DISPATCHING:
+        cls = _lookup(module, name)
+        if cls is not None and method in cls.__dict__:
+            _wrap_dispatch(cls, method)
+    for module, name in _CALLING_FROM_THREAD:
+        cls = _lookup(module, name)
+        if cls is not None and "callFromThread" in cls.__dict__:
+            _wrap_call_from_thread(cls)
+
+
 def install() -> None:
     """Patch Twisted's classes once per process."""
     global _installed
@@ -519,6 +754,7 @@ def install() -> None:
         cls = _lookup(module, name)
         if cls is not None:
             _wrap_init(cls)
+    _wrap_reactor_dispatch()
     for module, name in _REGISTERING:
         cls = _lookup(module, name)
         for method in ("addReader", "addWriter"):

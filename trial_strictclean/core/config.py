@@ -25,8 +25,9 @@ else:  # pragma: no cover - Python 3.10
 TABLE = "tool.trial_strictclean"
 ENV_PREFIX = "TRIAL_STRICTCLEAN_"
 CHOICES = ("auto", "always", "never")
-KEYS = ("json", "junit-xml", "github-annotations", "color", "ignore", "baseline", "baseline-stale")
+KEYS = ("json", "junit-xml", "github-annotations", "color", "ignore", "baseline", "baseline-stale", "end-of-run")
 STALE_CHOICES = ("report", "fail")
+END_CHOICES = ("fail", "report")
 RULE_KEYS = ("kind", "where", "test", "reason")
 
 
@@ -69,6 +70,9 @@ class Config:
     baseline: str | None = None
     baseline_entries: tuple = field(default=())
     baseline_stale: str = "report"
+    # Whether what outlives every test, found at the end of the run, fails
+    # the run ("fail") or is only reported ("report").
+    end_of_run: str = "fail"
     # The pyproject.toml the settings came from, if any.
     source: str | None = None
     # (key, where it was set): "path [tool.trial_strictclean]" or
@@ -165,6 +169,8 @@ def _apply(settings: dict, key: str, value, where: str, base: str) -> None:
         settings["_baseline_origin"] = (value, where)
     elif key == "baseline-stale":
         settings["baseline_stale"] = _choice(key, value, where, STALE_CHOICES)
+    elif key == "end-of-run":
+        settings["end_of_run"] = _choice(key, value, where, END_CHOICES)
     else:
         settings["ignore"] = _rules(value, where)
 

@@ -36,6 +36,11 @@ KINDS = (
 )
 
 
+# The test id under which ignore rules, the baseline and reports see what
+# outlives every test (Session.finish: the end of the run).
+RUN_LEVEL = "run-level"
+
+
 @dataclass(frozen=True)
 class Site:
     """A line of code: where a resource was created or asked to close."""
@@ -77,6 +82,10 @@ class Finding:
     # A known leftover, accepted by the baseline: still reported, marked,
     # but it does not fail its test (core/baseline.py).
     baseline: bool = False
+    # For what outlives every test (the end of the run): the test in which
+    # the chain of work that made it began, or None when that was before
+    # any test (at import, in a class or module fixture) or is unknown.
+    started_by: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

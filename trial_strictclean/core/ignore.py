@@ -170,19 +170,28 @@ class Triage:
             return report
 
         def deliver(test, result, findings):
-            test_id = test.id()
-            new, known = [], []
-            for finding in findings:
-                if self.baseline.hit(test_id, finding):
-                    known.append(replace(finding, baseline=True))
-                else:
-                    new.append(finding)
-            self.ignored += [Ignored(test_id, finding, self._baseline_by()) for finding in known]
-            if not new:
+            findings = self.mark_known(test.id(), findings)
+            if all(finding.baseline for finding in findings):
                 return False
-            return report(test, result, new + known)
+            return report(test, result, findings)
 
         return deliver
+
+    def mark_known(self, test_id: str, findings: list[Finding]) -> list[Finding]:
+        """
+        ``findings`` with those the baseline knows marked (``baseline``) and
+        recorded as accepted: the new ones first.
+        """
+        if not self.baseline:
+            return findings
+        new, known = [], []
+        for finding in findings:
+            if self.baseline.hit(test_id, finding):
+                known.append(replace(finding, baseline=True))
+            else:
+                new.append(finding)
+        self.ignored += [Ignored(test_id, finding, self._baseline_by()) for finding in known]
+        return new + known
 
     def _baseline_by(self) -> str:
         return f"the baseline {self.baseline.source}"

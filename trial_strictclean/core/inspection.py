@@ -290,7 +290,60 @@ def spin(reactor) -> None:
         reactor.iterate(0)
 
 
-def remove_own(reactor, snapshot: Snapshot) -> tuple[set, set]:
+# The groups of Leftovers whose objects carry an era (capture.ORIGIN) and a
+# mark once judged; the others are records of ours (capture.Registered).
+_MARKED = ("calls", "readers", "writers", "processes", "threads")
+JUDGED = "_strictclean_judged"
+
+
+def take_foreign(left: Leftovers, theirs) -> list:
+    """
+    Remove from ``left`` what ``theirs(obj)`` says the reactor made for a
+    chain begun before the test (a timer re-armed, a protocol of an older
+    connection at work): the test is not to blame.  Returns them.
+    """
+    taken = []
+    for name in _MARKED:
+        group = getattr(left, name)
+        kept = []
+        for obj in group:
+            (taken if theirs(obj) else kept).append(obj)
+        if len(kept) != len(group):
+            setattr(left, name, kept)
+    return taken
+
+
+def mark_judged(left: Leftovers) -> None:
+    """Mark what was judged on a test, so the end of the run does not report it again."""
+    for name in _MARKED:
+        for obj in getattr(left, name):
+            try:
+                setattr(obj, JUDGED, True)
+            except Exception:
+                pass  # an object with __slots__: it may be listed again at the end
+
+
+def outliving(reactor) -> Leftovers:
+    """
+    What the reactor holds at the end of the run that no test was judged
+    for: made before any test (at import, by a class or module fixture),
+    or by the reactor for a chain begun in some test, after it.
+    """
+    readers, writers, processes, threads = _held(reactor)
+    left = Leftovers(list(reactor.getDelayedCalls()), readers, writers, processes, threads)
+    for name in _MARKED:
+        setattr(left, name, [obj for obj in getattr(left, name) if not _judged(obj)])
+    return left
+
+
+def _judged(obj) -> bool:
+    try:
+        return getattr(obj, JUDGED, False) is True
+    except Exception:
+        return False
+
+
+def remove_own(reactor, snapshot: Snapshot, theirs=None) -> tuple[set, set]:
     """
     Cancel the test's own calls still pending and remove its own selectables
     still registered, as Trial's janitor does after its spin; returns the ids
@@ -303,9 +356,13 @@ def remove_own(reactor, snapshot: Snapshot) -> tuple[set, set]:
     Nothing older than the test is touched (Trial's ``removeAll()`` takes
     those too: its bug, not a model).  Sockets are not closed and child
     processes not killed: a shared server keeps its connections' state, a
-    class may share one process on purpose (treq's httpbin).
+    class may share one process on purpose (treq's httpbin).  Nor is what
+    the reactor made for an older chain (``theirs``): cancelling a
+    library's re-armed timer stops its clock for every later test.
     """
     left = snapshot.new_since(reactor)
+    if theirs is not None and left:
+        take_foreign(left, theirs)
     cancelled, removed = set(), set()
     for call in left.calls:
         call.cancel()

@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 from .findings import Finding, Site
 from .provenance import is_library
 
-OUTCOMES = ("passed", "failed", "error", "skipped", "expected-failure", "unexpected-success")
+OUTCOMES = ("passed", "failed", "error", "skipped", "expected-failure", "unexpected-success", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,10 @@ def as_failure(error) -> Failure:
 
 
 def _outcome(flags: tuple[str, ...], dirty: bool) -> str:
+    # A test Ctrl-C stopped did not finish: what it reported before (or an
+    # error the stop caused) says nothing about the test.
+    if "interrupted" in flags:
+        return "interrupted"
     if "failure" in flags:
         return "failed"
     if "error" in flags or dirty:
@@ -226,6 +230,20 @@ class Outcomes:
             ),
         )
 
+    def interrupted(self, test) -> None:
+        """Ctrl-C stopped ``test`` before it finished."""
+        test_id = self._id(test)
+        if "interrupted" not in self._flags.get(test_id, ()):
+            self._flag(test_id, "interrupted")
+
+    def forget(self, test) -> None:
+        """``test`` never ran after all (an interrupted run): no record."""
+        test_id = test.id()
+        for column in (
+            self._where, self._start, self._duration, self._flags, self._findings, self._known, self._problems
+        ):
+            column.pop(test_id, None)
+
     def dirty(self, test, findings) -> None:
         test_id = self._id(test)
         # Known ones also arrive through ``known``, for every test: once.
@@ -243,6 +261,10 @@ class Outcomes:
         for test_id, (file, line) in self._where.items():
             findings = self._findings.get(test_id, ())
             flags = self._flags.get(test_id, ())
+            if test_id in self._start:
+                # Started, never stopped: the run ended under it (the
+                # reports written at exit after a KeyboardInterrupt).
+                flags += ("interrupted",)
             records.append(
                 TestRecord(
                     test_id,

@@ -6,6 +6,7 @@ then hands the reactor on to the next test as stock Trial would.
 
 from __future__ import annotations
 
+import inspect
 import threading
 import traceback
 from dataclasses import replace
@@ -13,15 +14,91 @@ from dataclasses import replace
 from twisted.internet.base import DelayedCall
 from twisted.python import log
 
+from . import capture
 from .capture import Registered, _ThreadWork
 from .diagnosis import diagnose
-from .findings import Finding
+from .findings import RUN_LEVEL, Finding
 from . import unhandled
-from .inspection import Snapshot, remove_own, settle_threads, spin
+from .inspection import Snapshot, mark_judged, outliving, remove_own, settle_threads, spin, take_foreign
 
 
 # A look that failed (its note is printed): Trial's own check decides.
 _FAILED = object()
+
+
+class _RunLevel:
+    """The end of the run, as the core's policies see a test."""
+
+    def id(self) -> str:
+        return RUN_LEVEL
+
+
+def _started(finding: Finding, subject, reactor) -> Finding:
+    """``finding``, found at the end of the run, in words for no test: who started it."""
+    origin = capture.origin_of(subject)
+    started_by = origin.name if origin is not None else None
+    if origin is None:
+        begun = "Still there when the run ended; no record of what made it."
+        fix = finding.fix
+    elif started_by is None:
+        begun = "Made before any test ran (at import, or by a class or module fixture), still there when the run ended."
+        fix = (
+            "Start it where it can be stopped: in setUp or a fixture, stopping it "
+            "(and waiting for that) in a cleanup; or stop it in tearDownClass or "
+            "tearDownModule (a session fixture's teardown under pytest)."
+        )
+    else:
+        begun = f"Made for work that {started_by} began, after that test ended; still there when the run ended."
+        fix = f"In {started_by}: {finding.fix[:1].lower()}{finding.fix[1:]}" if finding.fix else None
+    return replace(
+        finding,
+        started_by=started_by,
+        detail=begun,
+        fix=fix,
+        message=f"{begun} {finding.message}",
+    )
+
+
+def _test_id(test) -> str:
+    try:
+        return test.id()
+    except Exception:
+        return repr(test)
+
+
+def _test_code(test) -> frozenset:
+    """
+    The code objects of a test's own code: its method (or function), its
+    setUp and tearDown, and the functions nested in them.  Not the rest of
+    its module: a protocol or a callback written there for another test
+    acts for that test's chain.
+    """
+    found = set()
+    todo = []
+    for name in (getattr(test, "_testMethodName", None), "setUp", "tearDown"):
+        try:
+            method = getattr(test, name, None) if name else None
+            if method is None:
+                continue
+            function = inspect.unwrap(getattr(method, "__func__", method))
+            code = getattr(function, "__code__", None)
+            if code is not None:
+                todo.append(code)
+        except Exception:
+            continue
+    while todo:
+        code = todo.pop()
+        if code in found:
+            continue
+        found.add(code)
+        todo.extend(c for c in code.co_consts if isinstance(c, type(code)))
+    return frozenset(found)
+
+
+def _made_by(obj, codes: frozenset) -> bool:
+    """Whether the creation site of ``obj`` has a frame of ``codes``."""
+    captured = getattr(obj, "_strictclean_created", None) or ()
+    return any(captured[i] in codes for i in range(0, len(captured), 2))
 
 
 def _unwrapped(test):
@@ -45,6 +122,14 @@ class Session:
         self._snapshot = None
         self._looked = None
         self._reactor = None
+        # The era of the test being watched (capture.Era): what the reactor
+        # does for chains begun earlier is not the test's doing.
+        self._era = None
+        # What outlived every test, once looked for (finish).
+        self.run_level = None
+        # How many leftovers were made, while a test ran, for a chain
+        # begun before it, and so were not blamed on it.
+        self.not_theirs = 0
         # How a runner reports a dirty test: report(test, result, findings)
         # delivers the verdict and says whether the test now counts as
         # errored (a wrapper such as --unclean-warnings may have softened it).
@@ -69,6 +154,7 @@ class Session:
         self._reactor = reactor
         self._test = _unwrapped(test)
         try:
+            self._era = capture.begin_era(_test_id(test))
             unhandled.start()
             self._snapshot = Snapshot(reactor)
         except Exception:
@@ -174,7 +260,7 @@ class Session:
         if spin_after:
             spin(reactor)  # runs user code, as Trial's janitor does: not ours to guard
         try:
-            cancelled, removed = remove_own(reactor, snapshot) if spin_after else ((), ())
+            cancelled, removed = remove_own(reactor, snapshot, self._theirs(test)) if spin_after else ((), ())
         except Exception:
             return self._fall_back(test, janitor)
         try:
@@ -193,20 +279,82 @@ class Session:
         """The findings on what is new since ``snapshot`` in the reactor."""
         reactor = self._reactor
         left = snapshot.new_since(reactor)
+        if left:
+            self.not_theirs += len(take_foreign(left, self._theirs(test)))
         settle_threads(reactor, left)
         if left and self.assign is not None:
             left = self.assign(test, left)
         return self._describe(test, reactor, left)
 
+    def _theirs(self, test):
+        """Tells what the reactor made, while ``test`` ran, for a chain begun before it."""
+        era = self._era
+        codes = []
+
+        def theirs(obj) -> bool:
+            origin = capture.origin_of(obj)
+            if origin is None or origin is era:
+                return False
+            # The test's own code on the stack makes it the test's doing,
+            # whatever chain it continued (a test resumed by an older
+            # connection's data still acts for itself).
+            try:
+                if not codes:
+                    codes.append(_test_code(test))
+                return not _made_by(obj, codes[0])
+            except Exception:
+                return False  # blamed as before: an odd object costs no verdict
+
+        return theirs
+
     def _describe(self, test, reactor, left) -> tuple[list, list]:
         if not left:
             return [], []
+        # Judged once: the end of the run does not report it again.
+        mark_judged(left)
         try:
             return diagnose(reactor, left, self.root, self.runner)
         except Exception:
             # A verdict with less detail beats a lost one.
             self._could_not("describe what was left by", test, "its leftovers are listed without detail")
             return _undescribed(left)
+
+    def finish(self) -> list[Finding]:
+        """
+        What outlives every test, found once the last test is done: made
+        before any test (at import, in a class or module fixture) or by the
+        reactor for a chain some test began, after that test.  Each finding
+        names that test (``started_by``).  Ignore rules and the baseline
+        apply, with ``RUN_LEVEL`` as the test id.  Touches nothing.  Looks
+        once: later calls return the first look's findings.
+        """
+        if self.run_level is None:
+            self.run_level = self._finish()
+        return self.run_level
+
+    def _finish(self) -> list[Finding]:
+        reactor = self._reactor
+        if reactor is None:
+            return []  # no test ran
+        run = _RunLevel()
+        try:
+            if self.triage is not None:
+                self.triage.saw(run)  # its baseline entries can now be stale
+            left = outliving(reactor)
+            if not left:
+                return []
+            findings, subjects = self._describe(run, reactor, left)
+            findings = [_started(f, s, reactor) for f, s in zip(findings, subjects)]
+            if findings and self.triage is not None:
+                findings = self.triage(run, findings)
+            if findings and self.triage is not None:
+                # Known ones stay listed, marked, as on a test; they fail
+                # nothing.  The runner's delivery is for tests only.
+                findings = self.triage.mark_known(RUN_LEVEL, findings)
+            return findings
+        except Exception:
+            self._could_not("look at the reactor at the end of", run, "what outlived the tests is not reported")
+            return []
 
     def _fall_back(self, test, janitor) -> bool:
         self._could_not("judge", test, "it keeps the outcome stock Trial gives it")

@@ -135,8 +135,10 @@ class StrictClean:
         # they create while a later test runs the reactor is theirs.
         self._earlier: dict[int, object] = {}
         self.inherited = 0
-        # Of those, not yet handed to a report (xdist: to the controller).
-        self._inherited_unsent = 0
+        # Of what this process did not blame (``_not_blamed``), how much
+        # its reports carried; in the xdist controller, what they brought.
+        self._sent = 0
+        self._received = 0
         # Faults of ours, once per step: printed at the end of the run.
         self._notes: list[str] = []
         self._failed_steps: set = set()
@@ -208,7 +210,6 @@ class StrictClean:
         for call in left.calls:
             if id(getattr(call.func, "__self__", None)) in earlier:
                 self.inherited += 1
-                self._inherited_unsent += 1
             else:
                 mine.calls.append(call)
         for group in ("readers", "writers"):
@@ -217,7 +218,6 @@ class StrictClean:
                     id(getattr(obj, name, None)) in earlier for name in ("connector", "server", "protocol")
                 ):
                     self.inherited += 1
-                    self._inherited_unsent += 1
                     continue
                 owner = ports.get(id(getattr(obj, "server", None)))
                 if owner is not None and owner.name not in self._shared_now:
@@ -233,6 +233,10 @@ class StrictClean:
             for name in ("connector", "protocol"):
                 self._remember(getattr(obj, name, None))
         return mine
+
+    def _not_blamed(self) -> int:
+        """Objects made by older things (earlier tests' leftovers, fixtures) not blamed here."""
+        return self.inherited + self.session.not_theirs
 
     def _remember(self, obj) -> None:
         # Held, so that their ids are not reused; only leftovers are kept.
@@ -383,9 +387,10 @@ class StrictClean:
             shared = item.stash.get(_SHARED, [])
             if shared:
                 report.strictclean_shared = list(shared)
-            if self._inherited_unsent:
-                report.strictclean_inherited = self._inherited_unsent
-                self._inherited_unsent = 0
+            unsent = self._not_blamed() - self._sent
+            if unsent:
+                report.strictclean_inherited = unsent
+                self._sent += unsent
             if len(self._notes) > self._notes_sent:
                 report.strictclean_notes = self._notes[self._notes_sent :]
                 self._notes_sent = len(self._notes)
@@ -450,7 +455,7 @@ class StrictClean:
         if hasattr(report, "node"):
             # From an xdist worker (the controller names the worker on
             # each report), which counted them: here only what reports carry.
-            self.inherited += getattr(report, "strictclean_inherited", 0)
+            self._received += getattr(report, "strictclean_inherited", 0)
         for owner in getattr(report, "strictclean_shared", ()):
             tests = self.shared_ends.setdefault(owner, [])
             if report.nodeid not in tests:
@@ -486,10 +491,11 @@ class StrictClean:
         if notes:
             lines.append("")
             lines.extend(f"trial-strictclean: {note}" for note in notes)
-        if self.inherited and not self.is_worker:
+        inherited = self._not_blamed() + self._received
+        if inherited and not self.is_worker:
             lines.append("")
             lines.append(
-                f"{self.inherited} objects created by leftovers of earlier tests while later tests ran "
+                f"{inherited} objects created by leftovers of earlier tests while later tests ran "
                 "the reactor were not blamed on the later tests"
             )
         if text or lines:

@@ -6,7 +6,8 @@ The schema ships as ``trial_strictclean/schema/trial-strictclean-2.json``;
 a required field is only ever added to it under a new schema name (/2
 added ``after``; the /1 schema ships beside it for older reports); the
 optional ``baseline`` flag and the ``group`` number of a finding were added
-to /2 in place.
+to /2 in place, and so was the ``interrupted`` outcome (Ctrl-C), counted in
+the summary only by a report of an interrupted run.
 
 ``read_report`` turns a report back into test records, for the command
 line (``trial-strictclean merge`` and ``baseline``).
@@ -15,6 +16,7 @@ line (``trial-strictclean merge`` and ``baseline``).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 from collections import Counter
 
@@ -55,12 +57,19 @@ def finding_dict(finding: Finding) -> dict:
     return data
 
 
-def report(records: list[TestRecord]) -> dict:
+def run_level_dict(finding: Finding) -> dict:
+    return {"started_by": finding.started_by, **finding_dict(finding)}
+
+
+def report(records: list[TestRecord], run_level: list[Finding] = ()) -> dict:
     """The whole report as plain data."""
     kinds = Counter(f.kind for record in records for f in record.findings if not f.baseline)
     outcomes = dict.fromkeys(OUTCOMES, 0)
     outcomes.update(Counter(record.outcome for record in records))
-    return {
+    if not outcomes["interrupted"]:
+        # Added to /2 in place: absent where /2 readers never saw it.
+        del outcomes["interrupted"]
+    data = {
         "schema": SCHEMA,
         "tests": [
             {
@@ -78,10 +87,16 @@ def report(records: list[TestRecord]) -> dict:
             "outcomes": outcomes,
         },
     }
+    if run_level:
+        # Optional keys: a run where nothing outlived the tests writes the
+        # report it always did.
+        data["run_level"] = [run_level_dict(f) for f in run_level]
+        data["summary"]["run_level"] = sum(1 for f in run_level if not f.baseline)
+    return data
 
 
-def render(records: list[TestRecord]) -> str:
-    return json.dumps(report(records), indent=2, ensure_ascii=False) + "\n"
+def render(records: list[TestRecord], run_level: list[Finding] = ()) -> str:
+    return json.dumps(report(records, run_level), indent=2, ensure_ascii=False) + "\n"
 
 
 class ReportError(Exception):
@@ -121,6 +136,7 @@ _PROBLEMS = {
     "skipped": ("skipped", "unittest.case.SkipTest"),
     "expected-failure": ("expected-failure", "trial.todo"),
 }
+# An interrupted test is rendered from its outcome (junit_xml), not a problem.
 
 
 def _problems(outcome: str, dirty: bool) -> tuple[Problem, ...]:
@@ -163,8 +179,28 @@ def records_from(data, name: str = "report") -> list[TestRecord]:
     return records
 
 
+def run_level_from(data, name: str = "report") -> list[Finding]:
+    """What outlived every test in a parsed report (its optional ``run_level``)."""
+    found = data.get("run_level", []) if isinstance(data, dict) else []
+    if not isinstance(found, list):
+        raise ReportError(f"{name}: run_level = {found!r} must be a list")
+    findings = []
+    for i, item in enumerate(found):
+        finding = _read_finding(item, f"{name}: run_level[{i}]")
+        started_by = item.get("started_by")
+        if started_by is not None and not isinstance(started_by, str):
+            raise ReportError(f"{name}: run_level[{i}].started_by = {started_by!r} must be a test id or null")
+        findings.append(replace(finding, started_by=started_by))
+    return findings
+
+
 def read_report(path: str) -> list[TestRecord]:
     """The test records of the report file at ``path``; ReportError if unusable."""
+    return read_whole_report(path)[0]
+
+
+def read_whole_report(path: str) -> tuple[list[TestRecord], list[Finding]]:
+    """The test records and run-level findings of the report file at ``path``."""
     try:
         with open(path, encoding="utf-8") as file:
             data = json.load(file)
@@ -174,4 +210,4 @@ def read_report(path: str) -> list[TestRecord]:
         raise ReportError(f"{path}: cannot be read: {getattr(error, 'strerror', None) or error}") from None
     except ValueError as error:
         raise ReportError(f"{path}: not valid JSON: {error}") from None
-    return records_from(data, path)
+    return records_from(data, path), run_level_from(data, path)

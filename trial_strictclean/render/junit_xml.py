@@ -6,6 +6,11 @@ it: ``testsuites`` / ``testsuite`` / ``testcase`` with ``failure``,
 A dirty test carries an ``error`` of type ``trial_strictclean.DirtyReactor``
 whose text is the same block the terminal shows, without colour.  The file
 must be valid XML whatever a test printed, so text is cleaned first.
+
+A test Ctrl-C interrupted carries ``skipped`` of type
+``trial_strictclean.Interrupted``: it did not finish, so it neither passed
+nor failed, and CI tools count a skip as neither (an ``error`` would list it
+among broken tests); the run's exit status says it was interrupted.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import time
 import xml.etree.ElementTree as ET
 
 from ..core.outcomes import TestRecord
-from .text import headline, render
+from .text import headline, render, run_level_headline
 
 DIRTY_TYPE = "trial_strictclean.DirtyReactor"
+INTERRUPTED_TYPE = "trial_strictclean.Interrupted"
+INTERRUPTED_MESSAGE = "interrupted (Ctrl-C) before the test finished"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # Everything XML 1.0 cannot carry, even escaped.
@@ -52,14 +59,24 @@ def _counts(records: list[TestRecord]) -> dict:
         "tests": len(records),
         "errors": sum(r.outcome == "error" for r in records),
         "failures": sum(r.outcome == "failed" for r in records),
-        "skipped": sum(r.outcome in ("skipped", "expected-failure") for r in records),
+        "skipped": sum(r.outcome in ("skipped", "expected-failure", "interrupted") for r in records),
         "time": f"{sum(r.duration for r in records):.3f}",
     }
 
 
-def render_xml(records: list[TestRecord], root: str = "", started: float | None = None) -> bytes:
+# What outlived every test is one more testcase, so CI lists it where it
+# lists failures: JUnit has no place for a run's own result.
+RUN_LEVEL_CLASS = "trial-strictclean"
+RUN_LEVEL_NAME = "run-level"
+
+
+def render_xml(records: list[TestRecord], root: str = "", started: float | None = None, run_level=()) -> bytes:
     """The whole file."""
     counts = _counts(records)
+    if run_level:
+        # The run-level testcase counts like a test, so the totals add up.
+        counts["tests"] += 1
+        counts["errors"] += any(not f.baseline for f in run_level)
     suites = ET.Element("testsuites", {"name": "trial", **{k: str(v) for k, v in counts.items()}})
     suite = _add(
         suites,
@@ -84,6 +101,10 @@ def render_xml(records: list[TestRecord], root: str = "", started: float | None 
                 "line": record.line,
             },
         )
+        if record.outcome == "interrupted":
+            # What it reported before it was stopped says nothing about it.
+            _add(case, "skipped", {"type": INTERRUPTED_TYPE, "message": INTERRUPTED_MESSAGE})
+            continue
         for problem in record.problems:
             tag = {"expected-failure": "skipped"}.get(problem.flavor, problem.flavor)
             kind = "trial.todo" if problem.flavor == "expected-failure" else problem.type
@@ -93,4 +114,12 @@ def render_xml(records: list[TestRecord], root: str = "", started: float | None 
             # marked; alone they fail nothing.
             findings = list(record.findings)
             _add(case, "error", {"type": DIRTY_TYPE, "message": headline(findings)}, render(findings, root, color=False))
+    if run_level:
+        findings = list(run_level)
+        case = _add(suite, "testcase", {"classname": RUN_LEVEL_CLASS, "name": RUN_LEVEL_NAME, "time": "0.000"})
+        text = render(findings, root, color=False, head=run_level_headline(findings))
+        if any(not f.baseline for f in findings):
+            _add(case, "error", {"type": DIRTY_TYPE, "message": run_level_headline(findings)}, text)
+        else:
+            _add(case, "system-out", {}, text)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -88,6 +88,8 @@ class Reports:
         self.finished = False
         self._next_junit = 0.0
         self._failed: set[str] = set()
+        # What outlived every test (Session.finish), once the run is over.
+        self.run_level: list = []
         if config.json or config.junit_xml:
             reports = weakref.ref(self)
             atexit.register(lambda: (r := reports()) and r.finish())
@@ -107,7 +109,7 @@ class Reports:
         # JUnit file some 40 ms at start-up.
         from . import junit_xml
 
-        return junit_xml.render_xml(self.outcomes.records(), self.root, self.started)
+        return junit_xml.render_xml(self.outcomes.records(), self.root, self.started, self.run_level)
 
     def test_done(self) -> None:
         """Rewrite the JUnit file if enough time has passed since the last."""
@@ -118,6 +120,10 @@ class Reports:
         cost = time.monotonic() - began
         self._next_junit = time.monotonic() + max(_MIN_INTERVAL, _COST_FACTOR * cost)
 
+    def run_failed(self) -> bool:
+        """Whether what outlived every test fails the run (end-of-run = "fail")."""
+        return self.config.end_of_run == "fail" and any(not f.baseline for f in self.run_level)
+
     def finish(self) -> list[tuple[str, str]]:
         """Write every report for the last time; what was written where."""
         if self.finished:
@@ -127,7 +133,7 @@ class Reports:
         if self.config.junit_xml and self._write(self.config.junit_xml, self._junit):
             written.append(("JUnit XML", self.config.junit_xml))
         if self.config.json and self._write(
-            self.config.json, lambda: json_report.render(self.outcomes.records()).encode("utf-8")
+            self.config.json, lambda: json_report.render(self.outcomes.records(), self.run_level).encode("utf-8")
         ):
             written.append(("JSON report", self.config.json))
         return written

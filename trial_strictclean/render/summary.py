@@ -14,7 +14,7 @@ from ..core.baseline import Entry
 from ..core.findings import Finding
 from ..core.ignore import Ignored
 from ..core.outcomes import TestRecord
-from .text import WIDTH, items, wrap
+from .text import WIDTH, items, render, run_level_headline, wrap
 
 # Creation sites listed; the rest are counted on one line.
 MAX_SITES = 8
@@ -59,13 +59,29 @@ def render_summary(
     width: int = WIDTH,
     stale_baseline: list[Entry] = (),
     stale_fails: bool = False,
+    run_level: list = (),
+    run_level_fails: bool = True,
+    not_theirs: int = 0,
+    interrupted: list[str] | None = None,
 ) -> str:
+    """
+    The summary's text; ``interrupted``, if the run was interrupted
+    (Ctrl-C), lists the tests it stopped.
+    """
     dirty = [record for record in records if record.dirty]
     known = [item for item in ignored if item.finding.baseline]
     ignored = [item for item in ignored if not item.finding.baseline]
-    if not (dirty or ignored or known or stale or stale_baseline or written):
+    if not (dirty or ignored or known or stale or stale_baseline or written or run_level or not_theirs or interrupted is not None):
         return ""
     out = ["", "trial-strictclean summary"]
+    if interrupted is not None:
+        stopped = ", ".join(interrupted) if interrupted else "none (no test's own code was running)"
+        out += wrap(
+            f"run interrupted (Ctrl-C): the tests that had not started did not run; interrupted: {stopped}",
+            width,
+            "  ",
+            "    ",
+        )
     if dirty:
         out.append(f"  tests left dirty: {len(dirty)}")
         sites = by_site(dirty)
@@ -84,6 +100,16 @@ def render_summary(
         out += wrap("findings: " + _counts(new), width, "  ", "    ")
     else:
         out.append("  tests left dirty: none")
+    fresh = [f for f in run_level if not f.baseline]
+    if fresh:
+        effect = "it fails the run: end-of-run = 'fail'" if run_level_fails else "reported only: end-of-run = 'report'"
+        out += wrap(
+            f"left at the end of the run, on no test: {len(fresh)} ({_counts(Counter(f.kind for f in fresh))}; "
+            f"{effect}; the block above)",
+            width,
+            "  ",
+            "    ",
+        )
     if known:
         out.append(
             f"  known, kept by the baseline (not failing their tests): {len(known)} "
@@ -104,6 +130,22 @@ def render_summary(
         effect = "they fail the run: baseline-stale = 'fail'" if stale_fails else "delete them from the baseline"
         out.append(f"  stale baseline entries (their test ran, the leftover did not occur; {effect}): {len(stale_baseline)}")
         out += [f"    stale: {entry.describe()}" for entry in stale_baseline]
+    if not_theirs:
+        noun = "leftover" if not_theirs == 1 else "leftovers"
+        out += wrap(
+            f"not blamed: {not_theirs} {noun} the reactor made, while a test ran, for work begun "
+            "before it (a re-armed timer, an older connection, an earlier test's thread work)",
+            width,
+            "  ",
+            "    ",
+        )
     for label, path in written:
         out.append(f"  {label} written to {path}")
     return "\n".join(out) + "\n"
+
+
+def render_run_level(findings: list, root: str = "", color: bool = False, width: int = WIDTH) -> str:
+    """The block for what outlived every test, printed once before the summary."""
+    if all(f.baseline for f in findings):
+        return ""  # all known: the summary lists them, as for tests
+    return "\n" + render(findings, root, color, width, head=run_level_headline(findings))

@@ -92,6 +92,18 @@ def headline(findings: list[Finding]) -> str:
     )
 
 
+def run_level_headline(findings: list[Finding]) -> str:
+    """One line naming what outlived every test (Session.finish)."""
+    counts = Counter(_kind(f) for f in findings if not f.baseline) or Counter(_kind(f) for f in findings)
+    parts = [f"{n} x {k}" if n > 1 else k for k, n in counts.items()]
+    n = sum(counts.values())
+    return (
+        f"Left in the reactor at the end of the run, on no test ({n} "
+        f"{'leftover' if n == 1 else 'leftovers'}: {', '.join(parts)}): whatever "
+        "started each one must stop it, and wait for that."
+    )
+
+
 def code_frame(site: Site, root: str = "", context: int = 1) -> list[str]:
     """The site's line with ``context`` lines around it, the line marked."""
     path = site.file if os.path.isabs(site.file) else os.path.join(root, site.file)
@@ -139,14 +151,18 @@ class _Block:
                 line = self.paint("marker", ">") + line[1:]
             self.lines.append(self.indent + " " * _LABEL_WIDTH + line)
 
+    def callers(self, finding: Finding) -> None:
+        """The user's lines that led to the creation site: the test's, for a helper's."""
+        for caller in finding.callers:
+            self.lines.append(
+                f"{self.indent}{self.paint('label', 'called'.ljust(_LABEL_WIDTH))}"
+                f"from {caller.location()} in {caller.function}"
+            )
+
     def sites(self, finding: Finding, closed: bool = True) -> None:
         if finding.created:
             self.site("created", finding.created, context=1)
-            for caller in finding.callers:
-                self.lines.append(
-                    f"{self.indent}{self.paint('label', 'called'.ljust(_LABEL_WIDTH))}"
-                    f"from {caller.location()} in {caller.function}"
-                )
+            self.callers(finding)
         else:
             self.prose("(no line of the test's code was on the stack)", "created")
         if closed and finding.closed:
@@ -194,10 +210,10 @@ def render_item(parts: list[list[Finding]], number: int, root: str = "", color: 
     return "\n".join(title + block.lines)
 
 
-def render(findings: list[Finding], root: str = "", color: bool = False, width: int = WIDTH) -> str:
-    """The whole block for one dirty test: one numbered item per root cause."""
+def render(findings: list[Finding], root: str = "", color: bool = False, width: int = WIDTH, head: str | None = None) -> str:
+    """The whole block for one dirty test (or ``head``'s): one numbered item per root cause."""
     paint = _Painter(color)
-    out = [paint("headline", line) for line in wrap(headline(findings), width)]
+    out = [paint("headline", line) for line in wrap(head or headline(findings), width)]
     for number, parts in enumerate(items(findings), 1):
         out.append("")
         out.append(render_item(parts, number, root, color, width))
@@ -234,6 +250,8 @@ def render_repeat(findings: list[Finding], first: str, width: int = WIDTH, color
             f"as in {first}, whose block above says where it came from and how to fix it.", "same"
         )
         block.lines.append(f"{_INDENT}{paint('label', 'created'.ljust(_LABEL_WIDTH))}{lead.created.location()} in {lead.created.function}")
+        # The shared site is the same; the test's own line that led there is not.
+        block.callers(lead)
         out += block.lines
     return "\n".join(out) + "\n"
 
@@ -248,3 +266,26 @@ def render_suspension(suspension, root: str = "") -> str:
     if suspension.waiting_on:
         block.prose(suspension.waiting_on, "on")
     return "\n".join(["It was waiting here (innermost first):", *block.lines])
+
+
+def render_cleanup_order(order) -> str:
+    """
+    Why a cleanup that timed out could never finish: it ran before the
+    cleanups registered ahead of it that close, stop or fire what it waits
+    for (``diagnosis.cleanups.Misorder``), and the order that works.
+    """
+    if order is None:
+        return ""
+    block = _Block(_Painter(False), "", WIDTH)
+    block.prose(
+        "The cleanup that timed out ran before cleanups registered ahead of it, "
+        "which close, stop or fire what it may be waiting for: Trial runs "
+        "cleanups last in, first out, so nothing had asked for it yet."
+    )
+    for label, cleanup in (("ran first", order.waiting), *(("not run", c) for c in order.causes)):
+        block.lines.append(f"{_INDENT}{label.ljust(_LABEL_WIDTH)}{cleanup.code}")
+        if cleanup.site is not None:
+            block.lines.append(f"{_INDENT}{' ' * _LABEL_WIDTH}at {cleanup.site.location()}")
+    block.prose("register them the other way round, the waiting one first:", "fix")
+    block.lines += [f"{_INDENT}{' ' * _LABEL_WIDTH}{code}" for code in order.fixed]
+    return "\n".join(["Cleanups registered in an order that cannot work:", *block.lines])

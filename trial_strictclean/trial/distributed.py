@@ -20,6 +20,11 @@ process (which imported our reporter, so the user asked for it) starts them
 through ``worker_main`` instead of Trial's worker script, and passes what
 they need in one environment variable.  A worker started by a run without
 our reporter is never touched.
+
+Ctrl-C (``interrupt.py``): the main process stops handing out tests, and a
+worker reports the test it interrupted as a ``KeyboardInterrupt`` error,
+which reaches the main process as it would for any error; a worker that got
+Ctrl-C runs no further test it is sent.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 
 from twisted.protocols import amp
 
+from . import interrupt
 from .verdict import Delivery, DirtyReactor, decode
 
 # What a worker needs from the main process: the run's root and whether
@@ -66,6 +72,22 @@ class TestDone(amp.Command):
     requiresAnswer = False
 
 
+class RunLevel(amp.Command):
+    """
+    Main process to a worker, once the run's tests are done: what outlived
+    every test in that worker (Session.finish), as JSON, part by part.
+    """
+
+    commandName = b"trial-strictclean-run-level"
+    arguments = [(b"part", amp.Integer())]
+    response = [(b"text", amp.Unicode()), (b"more", amp.Boolean())]
+
+
+# Main process: what outlived every test in each worker, as the workers
+# answered RunLevel (the reporter takes it when the run is done).
+run_level: list = []
+
+
 @dataclass(frozen=True)
 class WorkerReport:
     """What a worker says about a test beyond Trial's own results."""
@@ -76,6 +98,9 @@ class WorkerReport:
     # What the worker's session had to say while judging (a fault of ours),
     # for the main process to print where the user reads the run.
     notes: tuple[str, ...] = ()
+    # Leftovers made, while the test ran, for work begun before it: not
+    # blamed on it (Session.not_theirs), counted in the summary.
+    not_theirs: int = 0
 
     def to_json(self) -> str:
         data = {
@@ -83,6 +108,7 @@ class WorkerReport:
             "duration": self.duration,
             "ignored": [i.to_dict() for i in self.ignored],
             "notes": list(self.notes),
+            "not_theirs": self.not_theirs,
         }
         return json.dumps(data, separators=(",", ":"))
 
@@ -97,6 +123,7 @@ class WorkerReport:
             float(duration) if duration is not None else None,
             tuple(Ignored.from_dict(i) for i in data.get("ignored", ())),
             tuple(str(n) for n in data.get("notes", ())),
+            int(data.get("not_theirs", 0) or 0),
         )
 
 
@@ -147,7 +174,7 @@ def install_main(root: str, check=None) -> None:
     """
     try:
         from twisted.trial._dist.disttrial import DistTrialRunner, WorkerPool
-        from twisted.trial._dist.worker import LocalWorkerAMP
+        from twisted.trial._dist.worker import LocalWorker, LocalWorkerAMP
     except ImportError:
         return
     if getattr(WorkerPool, "_strictclean", False):
@@ -164,6 +191,8 @@ def install_main(root: str, check=None) -> None:
 
         global workers_judge
         workers_judge = True
+        # Before the reporter's own (made later, once the workers run).
+        interrupt.install("main")
         setup = json.dumps({"root": root, "unclean_warnings": _unclean_warnings})
 
         def spawn(protocol, executable, args, env=None, **kwargs):
@@ -171,7 +200,9 @@ def install_main(root: str, check=None) -> None:
             args = [args[0], "-c", _WORKER_CODE, *args[2:]]
             env = dict(env if env is not None else os.environ)
             env[WORKER_VARIABLE] = setup
-            return spawner(protocol, executable, args=args, env=env, **kwargs)
+            process = spawner(protocol, executable, args=args, env=env, **kwargs)
+            interrupt.worker_started(process, getattr(protocol, "_ampProtocol", None))
+            return process
 
         return original(self, spawn, protocols, arguments)
 
@@ -220,6 +251,83 @@ def install_main(root: str, check=None) -> None:
 
     LocalWorkerAMP.locateResponder = locateResponder
 
+    run_case = LocalWorkerAMP.run
+
+    async def run(self, testCase, result):
+        # After Ctrl-C no test goes out: it is left out of the reports.
+        if interrupt.requested():
+            return {"success": True}
+        interrupt.busy(self, True)
+        try:
+            return await run_case(self, testCase, result)
+        finally:
+            interrupt.busy(self, False)
+
+    LocalWorkerAMP.run = run
+
+    leave = LocalWorker.exit
+
+    async def exit(self):
+        try:
+            return await leave(self)
+        except Exception:
+            # After Ctrl-C a worker may have ended, or been killed, before
+            # Trial joins it: nothing to say (Trial prints a traceback, and
+            # on 22.10 its end, never awaited, is an unhandled error).
+            if not interrupt.requested():
+                raise
+            end = getattr(self, "endDeferred", None)
+            if end is not None:
+                end.addErrback(lambda _: None)
+
+    LocalWorker.exit = exit
+
+    from twisted.trial._dist import disttrial
+
+    run_tests = getattr(disttrial, "runTests", None)
+    if run_tests is not None:
+
+        async def runTests(pool, *args, **kwargs):
+            outcome = await run_tests(pool, *args, **kwargs)
+            # Before Trial writes the results (the reporter's done()).
+            if workers_judge and not interrupt.requested():
+                for worker in list(getattr(pool, "ampWorkers", ())):
+                    await _ask_run_level(worker)
+            return outcome
+
+        disttrial.runTests = runTests
+
+
+async def _ask_run_level(worker) -> None:
+    """Main process: add what outlived every test in ``worker`` to ``run_level``."""
+    from ..core.findings import Finding
+
+    try:
+        parts, part, more = [], 0, True
+        while more:
+            answer = await worker.callRemote(RunLevel, part=part)
+            parts.append(answer["text"])
+            more = answer["more"]
+            part += 1
+        run_level.extend(Finding.from_dict(f) for f in json.loads("".join(parts) or "[]"))
+    except Exception as error:
+        _warn(f"could not ask a worker what outlived its tests: {error!r}")
+
+
+def _answer_run_level(session, box):
+    """Worker: one part of what outlived every test here, for the main process."""
+    from twisted.internet.defer import succeed
+
+    try:
+        part = RunLevel.parseArguments(box, None)["part"]
+        text = json.dumps([f.to_dict() for f in session.finish()], separators=(",", ":"))
+        chunk = text[part * _PART : (part + 1) * _PART]
+        more = (part + 1) * _PART < len(text)
+    except Exception as error:
+        _warn(f"could not say what outlived the tests: {error!r}")
+        chunk, more = "", False
+    return succeed(RunLevel.makeResponse({"text": chunk, "more": more}, None))
+
 
 def _send(protocol, report: WorkerReport) -> None:
     """Worker: send ``report`` on the test that just stopped."""
@@ -245,6 +353,7 @@ def worker_main() -> None:
     """Trial's worker, with every test judged as in a single process."""
     from twisted.trial._dist import workertrial
     from twisted.trial._dist.workerreporter import WorkerReporter
+    from twisted.trial.runner import TrialSuite
 
     from ..core import capture, markers
     from ..core.session_factory import new_session, worker_settings
@@ -273,6 +382,7 @@ def worker_main() -> None:
     session = new_session(root, settings, note, delivery)
     timed = bool(settings.json or settings.junit_xml)
     DirtyReactor.wire = True
+    glue.finish_at_bail = False
     glue.activate(session)
 
     start, stop, add_error = (
@@ -294,8 +404,9 @@ def worker_main() -> None:
         session.stop(test)
         duration = time.perf_counter() - began if timed else None
         ignored = session.triage.take_ignored()
-        if ignored or timed or notes:
-            _send(self.ampProtocol, WorkerReport(test.id(), duration, tuple(ignored), tuple(notes)))
+        not_theirs, session.not_theirs = session.not_theirs, 0
+        if ignored or timed or notes or not_theirs:
+            _send(self.ampProtocol, WorkerReport(test.id(), duration, tuple(ignored), tuple(notes), not_theirs))
             notes.clear()
         stop(self, test)
 
@@ -307,6 +418,28 @@ def worker_main() -> None:
     WorkerReporter.startTest = startTest
     WorkerReporter.stopTest = stopTest
     WorkerReporter.addError = addError
+
+    from twisted.trial._dist.worker import WorkerProtocol
+
+    locate = WorkerProtocol.locateResponder
+
+    def locateResponder(self, name):
+        if name == RunLevel.commandName:
+            return lambda box: _answer_run_level(session, box)
+        return locate(self, name)
+
+    WorkerProtocol.locateResponder = locateResponder
+    # Each test the main process sends runs in a TrialSuite of its own.
+    run_suite = TrialSuite.run
+
+    def run(self, result):
+        # Ctrl-C came before the main process stopped sending tests: this
+        # one does not run (the main process leaves it out of the reports).
+        if not interrupt.requested():
+            return run_suite(self, result)
+
+    TrialSuite.run = run
+    interrupt.install("worker")
     workertrial.main()
 
 

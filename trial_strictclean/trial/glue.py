@@ -21,14 +21,24 @@ waiting.
 
 Each wrapper does exactly what Trial does when no session is active, or
 for a test the session is not watching (a test run inside a test).
+
+Ctrl-C (``interrupt.py``): the wrappers around a watched test's own code
+open and close the window in which SIGINT interrupts it; a test Ctrl-C
+interrupted is reported as a ``KeyboardInterrupt`` error, as Trial reports
+one raised by the test's code, and is never judged: what it holds is what
+it was waiting for, plus Trial's own timeout call.
 """
 
 from __future__ import annotations
 
 import unittest
 
+from . import interrupt
+
 _active = None
 _installed = False
+# Whether the end of a TrialSuite is the end of the run (not in a -j worker).
+finish_at_bail = True
 
 
 def activate(session) -> None:
@@ -77,6 +87,12 @@ def install() -> None:
         session = _active
         if session is None or not session.running(self.test):
             return case_cleanup(self)
+        interrupt.leave(self.test)
+        if interrupt.was_interrupted(self.test):
+            # Not judged; not clean, so Trial adds no success.
+            if interrupt.take_unreported(self.test):
+                _report_interrupted(self.test, self.result)
+            return False
         # We look at the reactor as the test left it (no spin first), and
         # only at what is new since the test started; then spin and clean
         # up as Trial would.  Without the spin, the asyncio reactor in
@@ -103,13 +119,31 @@ def install() -> None:
         session = _active
         if session is None or not session.running(self):
             return run_sync(self, result)
+        interrupt.enter(self)
         try:
             run_sync(self, _HeldSuccess(result, session))
         finally:
+            interrupt.leave(self)
             # A test that failed never reached addSuccess: judge it now.
-            session.judge(self, result)
+            # An interrupted one already has its KeyboardInterrupt error.
+            if not interrupt.was_interrupted(self):
+                session.judge(self, result)
 
     SynchronousTestCase._runFixturesAndTest = _runFixturesAndTest
+
+    add_cleanup = SynchronousTestCase.addCleanup
+
+    def addCleanup(self, f, *args, **kwargs):
+        add_cleanup(self, f, *args, **kwargs)
+        session = _active
+        if session is not None and session.running(self):
+            # Its line, for when cleanups registered in an order that
+            # cannot work make a cleanup time out (diagnosis/cleanups.py).
+            from ..core.diagnosis.cleanups import note_registered
+
+            note_registered(self, f, args, kwargs)
+
+    SynchronousTestCase.addCleanup = addCleanup
 
     do_cleanups = unittest.TestCase.doCleanups
 
@@ -126,7 +160,42 @@ def install() -> None:
 
     unittest.TestCase.doCleanups = doCleanups
 
+    stdlib_run = unittest.TestCase.run
+
+    def run(self, result=None):
+        # unittest re-raises a KeyboardInterrupt from a test's code, past
+        # Trial and out of the run: the run's own test (no other test's
+        # window is open) ends here instead, interrupted.  A test run
+        # inside a test keeps stock behaviour.
+        if _active is None or interrupt.window() is not None or result is None:
+            return stdlib_run(self, result)
+        interrupt.enter(self)
+        try:
+            return stdlib_run(self, result)
+        except KeyboardInterrupt:
+            if not interrupt.was_interrupted(self):
+                raise
+            _report_interrupted(self, result)
+        finally:
+            interrupt.leave(self)
+
+    unittest.TestCase.run = run
+
     from twisted.trial._asynctest import TestCase
+
+    run_async = TestCase._runFixturesAndTest
+
+    def _runFixturesAndTest_async(self, result):
+        session = _active
+        if session is None or not session.running(self):
+            return run_async(self, result)
+        interrupt.enter(self)
+        try:
+            return run_async(self, result)
+        finally:
+            interrupt.leave(self)
+
+    TestCase._runFixturesAndTest = _runFixturesAndTest_async
 
     run_phase = TestCase._run
 
@@ -134,7 +203,7 @@ def install() -> None:
         d = run_phase(self, *args, **kwargs)
         session = _active
         if session is not None and session.running(self):
-            _say_where_a_timeout_waited(d, session.root)
+            _say_where_a_timeout_waited(d, session.root, self, args[0] if args else None)
         return d
 
     TestCase._run = _run
@@ -143,20 +212,61 @@ def install() -> None:
 
     def _wait(self, d, *args, **kwargs):
         session = _active
-        if session is not None and session.running(self):
-            # First in line when the test's last phase fires: Trial's own
-            # callbacks (the one that crashes the reactor) come after.
-            def look(result):
-                session.look(self)
-                return result
+        if session is None or not session.running(self):
+            return wait(self, d, *args, **kwargs)
 
-            d.addBoth(look)
-        return wait(self, d, *args, **kwargs)
+        # First in line when the test's last phase fires: Trial's own
+        # callbacks (the one that crashes the reactor) come after.
+        def look(result):
+            session.look(self)
+            return result
+
+        d.addBoth(look)
+        try:
+            return wait(self, d, *args, **kwargs)
+        except KeyboardInterrupt:
+            # Ctrl-C (our SIGINT handler stopped the reactor under the test):
+            # the test ends here, Trial's cleanup of it follows, and our
+            # janitor reports it.  Anything else that stops the reactor
+            # keeps stock Trial's KeyboardInterrupt.
+            if not interrupt.was_interrupted(self):
+                raise
+            interrupt.unreported(self)
 
     TestCase._wait = _wait
 
+    # After the last test Trial fires the reactor's "shutdown" event
+    # (TrialSuite._bail, 22.10 to 26.10), which stops every port and runs
+    # every shutdown trigger: what outlived the tests must be seen first.
+    from twisted.trial.runner import TrialSuite
 
-def _say_where_a_timeout_waited(d, root: str) -> None:
+    bail = TrialSuite._bail
+
+    def _bail(self, *args, **kwargs):
+        session = _active
+        # A trial -j worker runs each test in a TrialSuite of its own: its
+        # end of the run is when the main process asks (distributed.py).
+        if session is not None and finish_at_bail:
+            session.finish()
+        return bail(self, *args, **kwargs)
+
+    TrialSuite._bail = _bail
+
+
+def _report_interrupted(test, result) -> None:
+    """
+    Report ``test`` as interrupted (the error Trial gives a test whose code
+    raised KeyboardInterrupt) and stop the run.
+    """
+    from twisted.python.failure import Failure
+
+    result.addError(test, Failure(KeyboardInterrupt("interrupted (Ctrl-C) before the test finished")))
+    stop = getattr(result, "stop", None)  # a standard-library result adapter has none
+    if stop is not None:
+        stop()
+
+
+def _say_where_a_timeout_waited(d, root: str, test=None, phase=None) -> None:
     """
     Have Trial's timeout for this phase name where the phase was waiting.
 
@@ -164,7 +274,9 @@ def _say_where_a_timeout_waited(d, root: str) -> None:
     fires (a callback on ``d`` holds the call).  We replace that call's
     function, so that just before it fails ``d`` with a TimeoutError, the
     error's message gains the user's suspended frames: after the errback
-    the generators have moved on and the frames are gone.
+    the generators have moved on and the frames are gone.  In a cleanup
+    (``phase``, Twisted 25.x+), it also names cleanups registered before it
+    that had not run, when they would cause what it waits for.
     """
     from twisted.internet.defer import TimeoutError as PhaseTimeout
 
@@ -176,6 +288,8 @@ def _say_where_a_timeout_waited(d, root: str) -> None:
 
         def describe_then_time_out(deferred):
             text = _where_waiting(deferred, root)
+            order = _cleanup_order(test, phase, root)
+            text = "\n".join(t for t in (text, order) if t)
             if not text:
                 return on_timeout(deferred)
             errback = deferred.errback
@@ -215,6 +329,17 @@ def _timeout_call(d):
             if isinstance(value, DelayedCall) and value.active() and value.args[:1] == (d,):
                 return value
     return None
+
+
+def _cleanup_order(test, phase, root: str) -> str:
+    from ..core.diagnosis.cleanups import at_timeout
+    from ..render.text import render_cleanup_order
+
+    try:
+        pending = getattr(test, "_cleanups", ())
+        return render_cleanup_order(at_timeout(test, phase, pending, root))
+    except Exception:
+        return ""
 
 
 def _where_waiting(deferred, root: str) -> str:

@@ -21,9 +21,9 @@ from ..core.outcomes import as_failure
 from ..core.session_factory import new_session
 from ..render.github import annotations, repository_root
 from ..render.report_files import Reports, check_writable
-from ..render.summary import render_summary
+from ..render.summary import render_run_level, render_summary
 from ..render.text import WIDTH, render, render_repeat, signature
-from . import distributed, glue
+from . import distributed, glue, interrupt
 from .verdict import Delivery, DirtyReactor
 
 # Sites are shown relative to where the user ran trial.
@@ -147,6 +147,12 @@ class StrictCleanReporter(TreeReporter):
         self._fail_stale = settings.baseline_stale == "fail"
         # How much of the triage's list of accepted findings was recorded.
         self._accounted = 0
+        # Ctrl-C: tests between their startTest and stopTest here, whether
+        # the one between them got any outcome, and the interrupted ones.
+        self._between: set[str] = set()
+        self._got_outcome = False
+        self._interrupted: list[str] = []
+        interrupt.install("single")
         glue.activate(self._session)
 
     def _warn(self, text: str) -> None:
@@ -167,7 +173,19 @@ class StrictCleanReporter(TreeReporter):
                     "(Trial's own results stand; the summary and report files may miss tests)"
                 )
 
+    @property
+    def shouldStop(self):
+        # Trial's suites look here before each test: after Ctrl-C no other
+        # test starts.
+        return self._stop_asked or interrupt.requested()
+
+    @shouldStop.setter
+    def shouldStop(self, value):
+        self._stop_asked = value
+
     def startTest(self, test):
+        self._between.add(test.id())
+        self._got_outcome = False
         super().startTest(test)
         self._record(self._reports.outcomes.start, test)
         self._record(self._reports.triage.saw, test)
@@ -175,6 +193,7 @@ class StrictCleanReporter(TreeReporter):
             self._session.start(test)
 
     def stopTest(self, test):
+        self._between.discard(test.id())
         self._session.stop(test)
         super().stopTest(test)
         self._record(self._stopped, test)
@@ -185,10 +204,20 @@ class StrictCleanReporter(TreeReporter):
             worker = distributed.take(test)
             if worker is not None:
                 self._reports.triage.merge(worker.ignored)
+                self._session.not_theirs += worker.not_theirs
                 duration = worker.duration
                 for text in worker.notes:
                     self._warn(text)
         self._record_known(test)
+        if interrupt.requested() and not self._got_outcome:
+            if distributed.workers_judge:
+                # A worker got Ctrl-C before this test began and did not run it.
+                self._reports.outcomes.forget(test)
+                return
+            # It ended without an outcome: a KeyboardInterrupt (a second
+            # Ctrl-C) went past Trial.
+            self._interrupted.append(test.id())
+            self._reports.outcomes.interrupted(test)
         self._reports.outcomes.stop(test, duration)
         self._reports.test_done()
 
@@ -200,34 +229,48 @@ class StrictCleanReporter(TreeReporter):
         self._reports.outcomes.known(test, [i.finding for i in fresh if i.finding.baseline and i.test_id == test_id])
 
     def wasSuccessful(self):
+        if interrupt.requested():
+            return False
         # With baseline-stale = "fail", an entry that can be deleted fails
         # the run (Trial's exit status and its PASSED/FAILED line).
         if self._fail_stale and self._reports.triage.stale_baseline():
             return False
+        # With end-of-run = "fail", what outlived every test fails it too.
+        if self._reports.run_failed():
+            return False
         return super().wasSuccessful()
 
     def addSuccess(self, test):
+        self._got_outcome = True
         super().addSuccess(test)
         self._record(self._reports.outcomes.success, test)
 
     def addFailure(self, test, fail):
+        self._got_outcome = True
         super().addFailure(test, fail)
         self._record(self._reports.outcomes.failure, test, fail)
 
     def addSkip(self, test, reason):
+        self._got_outcome = True
         super().addSkip(test, reason)
         self._record(self._reports.outcomes.skip, test, reason)
         self._record(self._reports.triage.skipped, test)
 
     def addExpectedFailure(self, test, error, todo=None):
+        self._got_outcome = True
         super().addExpectedFailure(test, error, todo)
         self._record(self._reports.outcomes.expected_failure, test, error, todo)
 
     def addUnexpectedSuccess(self, test, todo=None):
+        self._got_outcome = True
         super().addUnexpectedSuccess(test, todo)
         self._record(self._reports.outcomes.unexpected_success, test, todo)
 
     def addError(self, test, error):
+        self._got_outcome = True
+        if self._is_interruption(test, error):
+            self._interrupt(test)
+            return
         dirty = isinstance(error, Failure) and error.check(DirtyReactor)
         if dirty:
             self._delivery.delivered = True
@@ -236,6 +279,35 @@ class StrictCleanReporter(TreeReporter):
             self._record(self._reports.outcomes.dirty, test, error.value.findings)
         else:
             self._record(lambda: self._reports.outcomes.failure(test, as_failure(error), "error"))
+
+    def _is_interruption(self, test, error) -> bool:
+        """Whether ``error`` says Ctrl-C stopped ``test``."""
+        try:
+            if as_failure(error).check(KeyboardInterrupt):
+                return True
+        except Exception:
+            return False  # an odd error object: Trial's handling decides
+        # Under trial -j, a worker killed or gone after Ctrl-C fails the test
+        # it ran once that test has stopped (Trial's worker driver).
+        return distributed.workers_judge and interrupt.requested() and test.id() not in self._between
+
+    def _interrupt(self, test) -> None:
+        """Record ``test`` as interrupted; no other test starts after it."""
+        interrupt.request()
+        if test.id() not in self._interrupted:
+            self._interrupted.append(test.id())
+        self._record(self._reports.outcomes.interrupted, test)
+        try:
+            self.endLine("[INTERRUPTED]", "yellow")
+        except Exception:
+            pass
+
+    def _getSummary(self):
+        summary = super()._getSummary()
+        if not self._interrupted:
+            return summary
+        count = f"interrupted={len(self._interrupted)}"
+        return f" ({count}, {summary[2:]}" if summary else f" ({count})"
 
     def _groupResults(self, results, formatter):
         # Trial's own grouping (tests whose text is the same are listed under
@@ -261,6 +333,15 @@ class StrictCleanReporter(TreeReporter):
             return render(findings, ROOT, self._color, self._width)
         return super()._formatFailureTraceback(fail)
 
+    def _finish_run(self) -> None:
+        if interrupt.requested():
+            return  # what the interrupted run left is not "the end of the run"
+        if distributed.workers_judge:
+            # Each worker's, asked for once its tests were done.
+            self._reports.run_level = list(distributed.run_level)
+        else:
+            self._reports.run_level = self._session.finish()
+
     def _printUnexpectedSuccess(self, todo):
         # Under trial -j the todo arrives as its reason string, which
         # Trial's own reporters crash on (22.10 to 26.10 alike).
@@ -276,14 +357,24 @@ class StrictCleanReporter(TreeReporter):
             # Another pass follows; the reports of this one are written.
             super()._printSummary()
             return
+        block = render_run_level(reports.run_level, ROOT, self._color, self._width)
+        if block:
+            self._write("%s", block)
+        # A rule or baseline entry may have matched nothing only because
+        # the run stopped early: say nothing about it then.
+        complete = not interrupt.requested()
         text = render_summary(
             reports.outcomes.records(),
             reports.triage.ignored,
-            reports.triage.stale(),
+            reports.triage.stale() if complete else [],
             written,
             self._width,
-            stale_baseline=reports.triage.stale_baseline(),
+            stale_baseline=reports.triage.stale_baseline() if complete else [],
             stale_fails=self._fail_stale,
+            run_level=reports.run_level,
+            run_level_fails=reports.config.end_of_run == "fail",
+            not_theirs=self._session.not_theirs,
+            interrupted=None if complete else self._interrupted,
         )
         if text and _UNTIL_FAILURE and _passes > 1:
             text = text.replace(
@@ -295,6 +386,9 @@ class StrictCleanReporter(TreeReporter):
 
     def done(self):
         glue.deactivate(self._session)
+        # Before Trial prints anything: the summary and the exit status
+        # (wasSuccessful) include what outlived every test.
+        self._record(self._finish_run)
         super().done()
         self._reports.finish()
         if self._reports.config.annotations_wanted():

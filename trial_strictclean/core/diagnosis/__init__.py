@@ -12,10 +12,12 @@ an odd object (a finding that says less is better than a lost verdict).
 
 from __future__ import annotations
 
+from dataclasses import replace
 
 from ..findings import Finding
 from ..inspection import Leftovers
 from .calls import call_finding
+from .cleanups import order_of, order_text
 from .common import Context, describe_callable, fallback, is_a, safe
 from .groups import group
 from .network import connection_finding, connection_side, connector_finding, port_finding, selectable_finding
@@ -127,5 +129,32 @@ def diagnose(reactor, leftovers: Leftovers, root: str = "", runner: str = "trial
         for obj in objects:
             add(lambda: make(ctx, obj), kind, obj, None)
 
-    grouped = group(findings, _ORDER, ctx.root)
+    grouped = group(findings, _ORDER, ctx)
+    try:
+        grouped = _name_the_order(findings, grouped)
+    except Exception:
+        pass  # the findings without it: better than none
     return [f for f, _ in grouped], [subject for _, subject in grouped]
+
+
+def _name_the_order(findings: list, grouped: list) -> list:
+    """
+    A group whose close was a cleanup that ran too late (a waiting cleanup
+    registered after it timed out first, cleanups.at_timeout) says so first.
+    """
+    orders = {}
+    for _, anchor, subject in findings:
+        order = order_of(subject, anchor, safe(lambda: subject.transport, None))
+        if order is not None:
+            orders[id(subject)] = order
+    if not orders:
+        return grouped
+    by_group = {}
+    for finding, subject in grouped:
+        if id(subject) in orders:
+            by_group.setdefault(finding.group, orders[id(subject)])
+    return [
+        (replace(f, fix=f"{order_text(by_group[f.group])} {f.fix or ''}".rstrip()), s)
+        if f.group in by_group else (f, s)
+        for f, s in grouped
+    ]

@@ -6,7 +6,7 @@ asyncio reactor runs: what ``getDelayedCalls()`` never lists.
 from __future__ import annotations
 
 from ..findings import Finding
-from .common import Context, describe_callable, make_finding, safe
+from .common import Context, describe_callable, make_finding, phrase, safe, when_done
 
 
 def _coroutine_name(task) -> str:
@@ -30,7 +30,7 @@ def task_finding(ctx: Context, record) -> Finding:
         fix=(
             "Wait for it before the test ends: return defer.Deferred.fromFuture(task) "
             "(in an async test: await defer.Deferred.fromFuture(task)); or stop it "
-            "in a cleanup that calls task.cancel() and returns "
+            f"{phrase(ctx, 'in a cleanup')}: call task.cancel() and wait for "
             "defer.Deferred.fromFuture(task) with an errback that traps "
             "asyncio.CancelledError."
         ),
@@ -54,8 +54,8 @@ def handle_finding(ctx: Context, record) -> Finding:
         state=f"scheduled, {due}",
         callers=callers,
         fix=(
-            f"Keep the handle that {record.how} returns and cancel it in a cleanup: "
-            "self.addCleanup(handle.cancel); to let it run, wait for what it does "
+            f"Keep the handle that {record.how} returns and cancel it when the test "
+            f"ends: {when_done(ctx, 'handle.cancel')}; to let it run, wait for what it does "
             "before the test ends."
         ),
     )

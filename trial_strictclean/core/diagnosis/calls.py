@@ -6,9 +6,11 @@ the plain call the test scheduled.
 
 from __future__ import annotations
 
+from .. import provenance
 from ..capture import closing_ports
 from ..findings import Finding
-from .common import Context, describe_callable, is_a, make_finding, safe, type_name
+from .clocks import advice, time_keeper
+from .common import Context, describe_callable, is_a, make_finding, safe, type_name, when_done
 from .naming import line_name, name_for, source_line
 from .network import closing_port_finding, connector_finding
 
@@ -48,7 +50,7 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
             state=f"running, next call {due}",
             callers=callers,
             wait_for="the Deferred returned by LoopingCall.start(), which fires after stop()",
-            fix=f"Stop it when the test ends: self.addCleanup({name}.stop).",
+            fix=f"Stop it when the test ends: {when_done(ctx, f'{name}.stop')}.",
         ), loop
 
     if qualname.endswith("TimeoutMixin.__timedOut") or name.endswith("__timedOut"):
@@ -78,7 +80,10 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
             state=f"pending, {due}",
             callers=callers,
             wait_for="the Deferred given addTimeout()",
-            fix="Return that Deferred from the test, or cancel it in a cleanup: self.addCleanup(d.cancel).",
+            fix=(
+                "Return that Deferred from the test (or await it), or cancel it when "
+                f"the test ends: {when_done(ctx, 'd.cancel')}."
+            ),
         ), None
 
     if is_a(owner, "twisted.internet.defer", ("Deferred",)) and name == "callback":
@@ -97,7 +102,7 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
                 wait_for="the Deferred returned by task.deferLater()",
                 fix=(
                     "Return that Deferred from the test (or await it), or cancel "
-                    "it in a cleanup: self.addCleanup(d.cancel)."
+                    f"it when the test ends: {when_done(ctx, 'd.cancel')}."
                 ),
             ), None
 
@@ -125,12 +130,12 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
             wait_for="the Deferred returned by the pool's closeCachedConnections()",
             fix=(
                 "Close the pool's connections when the test ends and wait for them: "
-                "self.addCleanup(pool.closeCachedConnections)."
+                f"{when_done(ctx, 'pool.closeCachedConnections', waits=True)}."
             ),
         ), owner
 
     what = describe_callable(func, args, kw)
-    wait_for, fix = _call_advice(ctx, created, callers)
+    wait_for, fix = _call_advice(ctx, created, callers, getattr(call, provenance.CREATED, None))
     return make_finding(
         "delayed-call",
         f"reactor.callLater(..., {what})",
@@ -143,8 +148,11 @@ def call_finding(ctx: Context, call) -> tuple[Finding, object | None]:
     ), None
 
 
-def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
-    """What to wait for and what to change, by who scheduled the call."""
+def _call_advice(ctx: Context, created, callers, captured=None) -> tuple[str | None, str]:
+    """
+    What to wait for and what to change, by who scheduled the call
+    (``captured``: its creation as provenance keeps it, code objects).
+    """
     if created is None:
         # Library code scheduled it (an eventual-send queue, a cache): the
         # test cannot reach the call, and cancelling it would break the library.
@@ -156,6 +164,10 @@ def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
             "the library's work is done, or call the library's flush or drain "
             "method where it has one).",
         )
+    keeper = time_keeper(captured)
+    if keeper is not None:
+        # Code that already keeps time: never "pass it a Clock".
+        return None, advice(keeper)
     if callers:
         function = created.function
         if function.rsplit(".", 1)[-1] == "callLater":
@@ -176,7 +188,7 @@ def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
             return (
                 None,
                 f"{helper}() returns the DelayedCall: keep it (call = {helper}(...)) "
-                "and cancel it when the test ends: self.addCleanup(call.cancel). To "
+                f"and cancel it when the test ends: {when_done(ctx, 'call.cancel')}. To "
                 "let it run instead, pass that code a twisted.internet.task.Clock and "
                 "advance that.",
             )
@@ -191,12 +203,12 @@ def _call_advice(ctx: Context, created, callers) -> tuple[str | None, str]:
         )
     name = line_name(created, ctx.root)
     if name:
-        fix = f"Cancel it when the test ends: self.addCleanup({name}.cancel)."
+        fix = f"Cancel it when the test ends: {when_done(ctx, f'{name}.cancel')}."
     else:
         fix = (
             "Keep the DelayedCall that callLater returns (call = "
             "reactor.callLater(...)) and cancel it when the test ends: "
-            "self.addCleanup(call.cancel)."
+            f"{when_done(ctx, 'call.cancel')}."
         )
     return None, fix + (
         " To let it run instead, pass the code a twisted.internet.task.Clock "

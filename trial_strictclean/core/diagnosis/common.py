@@ -80,6 +80,67 @@ def describe_callable(func, args=(), kw=None) -> str:
     return f"{name}({', '.join(parts)})"
 
 
+def when_done(ctx: "Context", call: str, *args: str, waits: bool = False, resource: str | None = None) -> str:
+    """
+    How a test has ``call(*args)`` run as it ends, in its runner's idiom:
+    ``self.addCleanup(port.stopListening)`` for Trial; for pytest-twisted
+    (no ``self``), a fixture that yields the resource and, after the
+    ``yield``, makes the call (awaiting it when ``waits``).  Every fix says
+    it through here, so each runner reads its own idiom everywhere.
+    """
+    if ctx.runner != "pytest":
+        cleanup = f"self.addCleanup({', '.join((call, *args))})"
+        return cleanup + (" (Trial waits for the Deferred it returns)" if waits else "")
+    if resource is None:
+        resource = call.rsplit(".", 1)[0] if "." in call else "it"
+    run = f"{call}({', '.join(args)})"
+    if waits:
+        return (
+            f"a fixture (@pytest_twisted.async_yield_fixture) that does "
+            f"yield {resource}, then await {run}"
+        )
+    return f"a fixture that does yield {resource}, then {run}"
+
+
+# What a fix says about cleanups besides the call itself, per runner.
+_PHRASES = {
+    "trial": {
+        # Closing several things and waiting for each.
+        "order": (
+            "As cleanups: register the waits first and the closes last, since "
+            "Trial runs cleanups last in, first out"
+        ),
+        # Closing one thing and waiting for it.
+        "close then wait": (
+            "Register the cleanup that waits before the one that closes: Trial "
+            "runs cleanups last in, first out."
+        ),
+        "pair helper": (
+            "trial_strictclean.testing.connected_pair(self, server_factory, "
+            "client_factory) sets up such a pair with those cleanups."
+        ),
+        # Where the test stops something and waits for it, and how it waits.
+        "in a cleanup": "in a cleanup",
+        "return it": "return it from the cleanup",
+    },
+    "pytest": {
+        "order": "In a fixture's teardown (after its yield): first the closes, then the waits",
+        "close then wait": "In a fixture's teardown, close first, then await it.",
+        "pair helper": (
+            "trial_strictclean.testing.wait_for_disconnect(protocol) gives a "
+            "Deferred to await for each end."
+        ),
+        "in a cleanup": "in a fixture's teardown (after its yield)",
+        "return it": "await it in the fixture's teardown",
+    },
+}
+
+
+def phrase(ctx: "Context", name: str) -> str:
+    """A sentence about cleanups (``_PHRASES``) in the runner's idiom."""
+    return _PHRASES["pytest" if ctx.runner == "pytest" else "trial"][name]
+
+
 class Context:
     """What diagnosing one test needs to know besides its leftovers."""
 

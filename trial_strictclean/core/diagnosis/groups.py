@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..findings import Finding
-from .common import address, is_a, safe, unwrap_protocol
+from .common import Context, address, is_a, phrase, safe, unwrap_protocol, when_done
 from .naming import line_name, name_for, source_line
 
 
@@ -57,7 +57,7 @@ class _Union:
         self.parent[self.find(a)] = self.find(b)
 
 
-def group(findings: list[tuple[Finding, object, object]], order: dict, root: str = "") -> list[tuple[Finding, object]]:
+def group(findings: list[tuple[Finding, object, object]], order: dict, ctx: Context) -> list[tuple[Finding, object]]:
     """
     ``(finding, anchor, subject)`` triples, numbered by group (one root
     cause each), kept together, each group's fix made one fix.
@@ -110,14 +110,15 @@ def group(findings: list[tuple[Finding, object, object]], order: dict, root: str
         # The port's line leads: for a pooled connection the client end
         # often has no line of the test's code (the pool made it).
         parts.sort(key=lambda t: (order.get(t[0].kind, 5), 0 if t[0].side != "client" else 1))
-        fix = group_fix([f for f, _, _ in parts], [anchors[i] for i in indexes], [s for _, _, s in parts], root)
+        fix = group_fix([f for f, _, _ in parts], [anchors[i] for i in indexes], [s for _, _, s in parts], ctx)
         for finding, _, subject in parts:
             result.append((replace(finding, group=number, fix=fix), subject))
     return result
 
 
-def group_fix(findings: list[Finding], anchors: list, subjects: list, root: str = "") -> str | None:
+def group_fix(findings: list[Finding], anchors: list, subjects: list, ctx: Context) -> str | None:
     """One fix for a group: the root cause's, said once."""
+    root = ctx.root
     lead = findings[0]
     if len({(f.kind, f.side) for f in findings}) == 1:
         return lead.fix
@@ -128,9 +129,9 @@ def group_fix(findings: list[Finding], anchors: list, subjects: list, root: str 
         return (
             "These are one connection that an HTTPConnectionPool keeps open for "
             "reuse (persistent=True). Close the pool's connections when the test "
-            f"ends and wait for them: self.addCleanup({pool}.closeCachedConnections) "
-            "(it returns a Deferred that fires once they are closed; the timeouts "
-            "go with the connection)."
+            f"ends and wait for them: {when_done(ctx, f'{pool}.closeCachedConnections', waits=True)}. "
+            "Its Deferred fires once they are closed; the timeouts go with the "
+            "connection."
         )
     ends = [f for f in findings if f.side in ("client", "server")]
     if not ends:
@@ -151,10 +152,7 @@ def group_fix(findings: list[Finding], anchors: list, subjects: list, root: str 
     if any(f.kind == "protocol-timeout" for f in findings):
         text += " The protocol's timeout goes when its connection closes."
     return (
-        text + " As cleanups: register the waits first and the closes last, since "
-        "Trial runs cleanups last in, first out; "
-        "trial_strictclean.testing.connected_pair(self, server_factory, "
-        "client_factory) sets up a connected pair with those cleanups."
+        f"{text} {phrase(ctx, 'order')}. {phrase(ctx, 'pair helper')}"
     )
 
 

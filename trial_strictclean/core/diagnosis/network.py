@@ -6,7 +6,7 @@ connection attempts, and anything else registered with the reactor.
 from __future__ import annotations
 
 from ..findings import Finding
-from .common import Context, address, is_a, make_finding, safe, type_name, unwrap_protocol
+from .common import Context, address, is_a, make_finding, phrase, safe, type_name, unwrap_protocol, when_done
 from .naming import name_for
 
 
@@ -63,8 +63,7 @@ def port_finding(ctx: Context, port) -> Finding:
         callers=callers,
         wait_for="the Deferred returned by port.stopListening()",
         fix=(
-            f"Stop the port and wait for it: self.addCleanup({name}.stopListening) "
-            "(Trial waits for a Deferred that a cleanup returns)."
+            f"Stop the port and wait for it: {when_done(ctx, f'{name}.stopListening', waits=True)}."
         ),
     )
 
@@ -83,8 +82,9 @@ def closing_port_finding(ctx: Context, port, due: str) -> Finding:
         callers=callers,
         wait_for="the Deferred returned by stopListening()",
         fix=(
-            f"Return that Deferred (return {name}.stopListening()), or register "
-            f"the call as a cleanup: self.addCleanup({name}.stopListening)."
+            f"Return that Deferred (return {name}.stopListening()), or have it "
+            f"run and waited for when the test ends: "
+            f"{when_done(ctx, f'{name}.stopListening', waits=True)}."
         ),
     )
 
@@ -125,8 +125,7 @@ def connection_finding(ctx: Context, conn, side: str) -> Finding:
         fix = (
             f"Fire a Deferred from {lost} on the server side and wait for it "
             "too: the port, the client end and the server end (all three). "
-            "trial_strictclean.testing.connected_pair(self, server_factory, "
-            "client_factory) sets up such a pair with those cleanups."
+            + phrase(ctx, "pair helper")
         )
     else:
         created, callers = ctx.created(conn, getattr(conn, "connector", None))
@@ -134,10 +133,9 @@ def connection_finding(ctx: Context, conn, side: str) -> Finding:
         accepted = ""
         why = f"The client protocol's connectionLost ({lost}) has not run."
         fix = (
-            f"Fire a Deferred from {lost} and return it from the test or a "
-            "cleanup; trial_strictclean.testing.wait_for_disconnect(protocol) "
-            "gives one. Register the cleanup that waits before the one that "
-            "closes: Trial runs cleanups last in, first out."
+            f"Fire a Deferred from {lost} and wait for it (return it from the "
+            f"test, or {phrase(ctx, 'return it')}); trial_strictclean.testing.wait_for_disconnect(protocol) "
+            "gives one. " + phrase(ctx, "close then wait")
         )
     if closing:
         state = "closing"
@@ -181,7 +179,7 @@ def connector_finding(ctx: Context, client, connector=None) -> Finding:
         callers=callers,
         wait_for="the factory's clientConnectionFailed, or the protocol's connectionMade",
         fix=(
-            "Wait for the attempt to finish, or stop it in a cleanup with "
+            f"Wait for the attempt to finish, or stop it {phrase(ctx, 'in a cleanup')} with "
             "connector.disconnect() and wait for clientConnectionFailed."
         ),
     )
@@ -204,7 +202,7 @@ def selectable_finding(ctx: Context, obj, reading: bool, writing: bool) -> Findi
         state=f"registered for {how}",
         callers=callers,
         fix=(
-            f"Remove it in a cleanup ({remove}) and close its file descriptor, "
+            f"Remove it {phrase(ctx, 'in a cleanup')} ({remove}) and close its file descriptor, "
             "or, for a transport, call loseConnection() and wait for connectionLost."
         ),
     )

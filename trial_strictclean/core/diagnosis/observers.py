@@ -6,7 +6,7 @@ they see every later test's events.
 from __future__ import annotations
 
 from ..findings import Finding
-from .common import Context, describe_callable, make_finding
+from .common import Context, describe_callable, make_finding, when_done
 
 
 def observer_finding(ctx: Context, record) -> Finding:
@@ -20,12 +20,12 @@ def observer_finding(ctx: Context, record) -> Finding:
         name = f"a {type(shown).__qualname__} instance"
     if legacy is not None:
         how = "twisted.python.log.addObserver"
-        fix = "Remove it when the test ends: self.addCleanup(log.removeObserver, observer)."
+        fix = f"Remove it when the test ends: {when_done(ctx, 'log.removeObserver', 'observer', resource='observer')}."
     else:
         how = "globalLogPublisher.addObserver"
         fix = (
             "Remove it when the test ends: "
-            "self.addCleanup(globalLogPublisher.removeObserver, observer)."
+            f"{when_done(ctx, 'globalLogPublisher.removeObserver', 'observer', resource='observer')}."
         )
     return make_finding(
         "log-observer",

@@ -5,7 +5,7 @@ Child processes still running when the test ended.
 from __future__ import annotations
 
 from ..findings import Finding
-from .common import Context, make_finding, type_name
+from .common import Context, make_finding, phrase, type_name
 from .naming import name_for
 
 
@@ -27,8 +27,8 @@ def process_finding(ctx: Context, proc) -> Finding:
         wait_for=f"{proto}.processEnded",
         fix=(
             f"Signal it while it runs ({name}.signalProcess('TERM')), then wait "
-            f"for {proto}.processEnded: fire a Deferred there and return it from "
-            "the cleanup. Signalling alone is not enough, and signalling a process "
+            f"for {proto}.processEnded: fire a Deferred there and "
+            f"{phrase(ctx, 'return it')}. Signalling alone is not enough, and signalling a process "
             "that has already ended raises ProcessExitedAlready."
         ),
     )

@@ -5,7 +5,7 @@ Work on the reactor's thread pool still running or queued.
 from __future__ import annotations
 
 from ..findings import Finding
-from .common import Context, describe_callable, make_finding
+from .common import Context, describe_callable, make_finding, phrase, when_done
 
 
 def thread_finding(ctx: Context, work) -> Finding:
@@ -42,9 +42,8 @@ def running_thread_finding(ctx: Context, thread) -> Finding:
         callers=callers,
         wait_for="the thread to finish: Thread.join()",
         fix=(
-            "Join it before the test ends: self.addCleanup(thread.join); a thread "
-            "that loops until told to stop must be told first, e.g. "
-            "self.addCleanup(thread.join) then self.addCleanup(stop_event.set) "
-            "(cleanups run last-added first)."
+            f"Join it before the test ends: {when_done(ctx, 'thread.join', resource='thread')}; "
+            "a thread that loops until told to stop must be told first (e.g. "
+            f"stop_event.set() before thread.join()). {phrase(ctx, 'order')}."
         ),
     )

@@ -7,7 +7,7 @@ another test's context.
 from __future__ import annotations
 
 from ..findings import Finding
-from .common import Context, describe_callable, make_finding
+from .common import Context, describe_callable, make_finding, when_done
 
 
 def trigger_finding(ctx: Context, record) -> Finding:
@@ -23,6 +23,6 @@ def trigger_finding(ctx: Context, record) -> Finding:
         callers=callers,
         fix=(
             "Remove it when the test ends: trigger = reactor.addSystemEventTrigger(...); "
-            "self.addCleanup(reactor.removeSystemEventTrigger, trigger)."
+            f"{when_done(ctx, 'reactor.removeSystemEventTrigger', 'trigger', resource='trigger')}."
         ),
     )
