@@ -86,8 +86,11 @@ class Kinds(PytestRun):
             "created   suite_kinds.py:44 in test_defer_later",
         ):
             self.assertIn(site, output)
-        # Runner plumbing is never shown as the user's caller.
-        self.assertNotIn("pytest_twisted", output)
+        # Runner plumbing is never shown as the user's caller (the fixes
+        # name pytest_twisted's fixture decorators: that is the idiom).
+        self.assertNotRegex(output, r"(created|called|closed) +\S*pytest_twisted")
+        self.assertNotIn("self.addCleanup", output)
+        self.assertIn("a fixture (@pytest_twisted.async_yield_fixture) that does yield port", " ".join(output.split()))
         self.assertIn("as pytest-twisted leaves it", output)
 
     def test_default_reactor(self):
