@@ -12,10 +12,6 @@ from .trialrun import run_trial
 
 
 class TrialsOwnTimeoutCall(SynchronousTestCase):
-    todo = (
-        "open: the look taken when the last phase fires sees tearDown's "
-        "timeout call before Trial's callback cancels it"
-    )
 
     def test_reentrant_teardown_is_clean(self):
         """
@@ -28,10 +24,6 @@ class TrialsOwnTimeoutCall(SynchronousTestCase):
 
 
 class NoImportWhileAPhaseRuns(SynchronousTestCase):
-    todo = (
-        "open: glue._say_where_a_timeout_waited imports twisted.internet.defer "
-        "after each phase, outside its try, while the test's sys.modules is replaced"
-    )
 
     def test_emptied_sys_modules_is_clean(self):
         """

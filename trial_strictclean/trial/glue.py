@@ -33,6 +33,18 @@ from __future__ import annotations
 
 import unittest
 
+from twisted.internet.base import DelayedCall
+from twisted.internet.defer import TimeoutError as PhaseTimeout
+from twisted.python.failure import Failure
+
+# Imported here, not where used: what runs between a test's phases must not
+# import (a test may empty sys.modules until a cleanup restores it, as
+# Twisted's replaceSysModules tests do).
+from ..core import capture
+from ..core.diagnosis.cleanups import at_timeout, note_registered
+from ..core.inspection import JUDGED
+from ..core.suspension import callbacks_of, describe
+from ..render.text import render_cleanup_order, render_suspension
 from . import interrupt
 
 _active = None
@@ -139,8 +151,6 @@ def install() -> None:
         if session is not None and session.running(self):
             # Its line, for when cleanups registered in an order that
             # cannot work make a cleanup time out (diagnosis/cleanups.py).
-            from ..core.diagnosis.cleanups import note_registered
-
             note_registered(self, f, args, kwargs)
 
     SynchronousTestCase.addCleanup = addCleanup
@@ -258,8 +268,6 @@ def _report_interrupted(test, result) -> None:
     Report ``test`` as interrupted (the error Trial gives a test whose code
     raised KeyboardInterrupt) and stop the run.
     """
-    from twisted.python.failure import Failure
-
     result.addError(test, Failure(KeyboardInterrupt("interrupted (Ctrl-C) before the test finished")))
     stop = getattr(result, "stop", None)  # a standard-library result adapter has none
     if stop is not None:
@@ -278,12 +286,11 @@ def _say_where_a_timeout_waited(d, root: str, test=None, phase=None) -> None:
     (``phase``, Twisted 25.x+), it also names cleanups registered before it
     that had not run, when they would cause what it waits for.
     """
-    from twisted.internet.defer import TimeoutError as PhaseTimeout
-
     try:
         call = _timeout_call(d)
         if call is None:
             return
+        _trials_own(call)
         on_timeout = call.func
 
         def describe_then_time_out(deferred):
@@ -313,12 +320,22 @@ def _say_where_a_timeout_waited(d, root: str, test=None, phase=None) -> None:
         pass  # the timeout then reads as stock Trial's
 
 
+def _trials_own(call) -> None:
+    """
+    Never a finding: Trial's timeout call for a phase.  Trial cancels it
+    once the phase's Deferred fires, but a tearDown that returns the very
+    Deferred the test waited on (still running its callbacks) fires the
+    last phase, and so our look, before that cancel has run.
+    """
+    try:
+        capture.new_calls.remove(call)
+    except ValueError:
+        pass
+    setattr(call, JUDGED, True)  # nor at the end of the run
+
+
 def _timeout_call(d):
     """Trial's pending onTimeout call for ``d``, found among d's callbacks."""
-    from twisted.internet.base import DelayedCall
-
-    from ..core.suspension import callbacks_of
-
     for pair in callbacks_of(d):
         func = pair[0][0] if pair and pair[0] else None
         for cell in getattr(func, "__closure__", None) or ():
@@ -332,9 +349,6 @@ def _timeout_call(d):
 
 
 def _cleanup_order(test, phase, root: str) -> str:
-    from ..core.diagnosis.cleanups import at_timeout
-    from ..render.text import render_cleanup_order
-
     try:
         pending = getattr(test, "_cleanups", ())
         return render_cleanup_order(at_timeout(test, phase, pending, root))
@@ -343,9 +357,6 @@ def _cleanup_order(test, phase, root: str) -> str:
 
 
 def _where_waiting(deferred, root: str) -> str:
-    from ..core.suspension import describe
-    from ..render.text import render_suspension
-
     try:
         return render_suspension(describe(deferred, root), root)
     except Exception:
