@@ -338,3 +338,56 @@ class OurFixtureFaults(PytestRun):
 
     def test_judging_at_finalization(self):
         self.check("judge-finalized", "judge fixture 'shared' (module scope")
+
+
+class Ownership(PytestRun):
+    """
+    Issue 12 item 5 and issue 16: a wider fixture's re-armed timers (a
+    Site's, a LoopingCall's) are never a test's; what was started at import
+    is reported once, at the end of the run, and fails the run by default.
+    """
+
+    def check(self, *args, env=None):
+        report = os.path.join(os.path.abspath(self.mktemp()) + ".json")
+        status, output = self.pytest(
+            "--strictclean", *args, suites=("suite_ownership.py",),
+            env={"TRIAL_STRICTCLEAN_JSON": report, **(env or {})},
+        )
+        self.assertIn("3 passed", output)
+        self.assertNotIn("ERROR at teardown", output)
+        with open(report, encoding="utf-8") as file:
+            data = json.load(file)
+        lines = {(f["kind"], f["created"]["line"], f["started_by"]) for f in data["run_level"]}
+        self.assertEqual(lines, {("looping-call", _tagged("suite_ownership", "imported-loop"), None)}, output)
+        return status, output, data
+
+    def test_fixture_timers_are_not_blamed(self):
+        status, output, data = self.check()
+        self.assertEqual(status, 1, output)
+        self.assertIn("Left in the reactor at the end of the run, on no test", output)
+        self.assertIn("stop it after the fixture's yield", " ".join(output.split()))
+        self.assertNotIn("self.addCleanup", output)
+
+    def test_asyncio_reactor(self):
+        status, output, data = self.check("--reactor=asyncio")
+        self.assertEqual(status, 1, output)
+
+    def test_xdist(self):
+        # Each worker imported the module: each reports its own loop.
+        status, output, data = self.check("-n", "2")
+        self.assertEqual(status, 1, output)
+        self.assertEqual(data["summary"]["run_level"], 2)
+
+    def test_end_of_run_report_only(self):
+        status, output, data = self.check(env={"TRIAL_STRICTCLEAN_END_OF_RUN": "report"})
+        self.assertEqual(status, 0, output)
+        self.assertIn("reported only: end-of-run = 'report'", " ".join(output.split()))
+
+
+def _tagged(suite: str, tag: str) -> int:
+    """The number of the line of a pytest fixture suite that ends with ``# tag``."""
+    with open(os.path.join(FIXTURES, f"{suite}.py"), encoding="utf-8") as file:
+        for number, text in enumerate(file, 1):
+            if text.rstrip().endswith(f"# {tag}"):
+                return number
+    raise AssertionError(f"no line tagged {tag!r} in {suite}")

@@ -33,7 +33,22 @@ class _RunLevel:
         return RUN_LEVEL
 
 
-def _started(finding: Finding, subject, reactor) -> Finding:
+# How to stop what was made before any test, in each runner's idiom.
+_BEFORE_ANY_FIX = {
+    "trial": (
+        "Start it where it can be stopped: in setUp or a fixture, stopping it "
+        "(and waiting for that) in a cleanup; or stop it in tearDownClass or "
+        "tearDownModule."
+    ),
+    "pytest": (
+        "Start it in a fixture instead (module or session scope for a shared "
+        "one) and stop it after the fixture's yield, awaiting what the stop "
+        "returns."
+    ),
+}
+
+
+def _started(finding: Finding, subject, runner: str = "trial") -> Finding:
     """``finding``, found at the end of the run, in words for no test: who started it."""
     origin = capture.origin_of(subject)
     started_by = origin.name if origin is not None else None
@@ -42,11 +57,7 @@ def _started(finding: Finding, subject, reactor) -> Finding:
         fix = finding.fix
     elif started_by is None:
         begun = "Made before any test ran (at import, or by a class or module fixture), still there when the run ended."
-        fix = (
-            "Start it where it can be stopped: in setUp or a fixture, stopping it "
-            "(and waiting for that) in a cleanup; or stop it in tearDownClass or "
-            "tearDownModule (a session fixture's teardown under pytest)."
-        )
+        fix = _BEFORE_ANY_FIX.get(runner, _BEFORE_ANY_FIX["trial"])
     else:
         begun = f"Made for work that {started_by} began, after that test ended; still there when the run ended."
         fix = f"In {started_by}: {finding.fix[:1].lower()}{finding.fix[1:]}" if finding.fix else None
@@ -344,7 +355,7 @@ class Session:
             if not left:
                 return []
             findings, subjects = self._describe(run, reactor, left)
-            findings = [_started(f, s, reactor) for f, s in zip(findings, subjects)]
+            findings = [_started(f, s, self.runner) for f, s in zip(findings, subjects)]
             if findings and self.triage is not None:
                 findings = self.triage(run, findings)
             if findings and self.triage is not None:

@@ -19,6 +19,7 @@ When a pytest test is done and where its verdict goes.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -87,12 +88,16 @@ class _Owner:
         self.fixturedef = fixturedef
         self.objects = Leftovers()
         self.window = None
+        # The fixture's era (capture.Era), and the one its teardown
+        # interrupted, to go back to.
+        self.previous = None
         func = fixturedef.func
         code = getattr(func, "__code__", None)
         where = f", {_relative(code.co_filename)}:{code.co_firstlineno}" if code else ""
         self.name = f"fixture '{fixturedef.argname}' ({fixturedef.scope} scope{where})"
         base = fixturedef.baseid or ""
         self.test = _Test(f"{base}::{fixturedef.argname}" if base else fixturedef.argname, func)
+        self.era = capture.Era(self.name)
 
 
 def _relative(path: str) -> str:
@@ -153,6 +158,8 @@ class StrictClean:
         self._unsure = None
         self._judging = None
         self._owners: dict = {}
+        # What outlived every test in each xdist worker (controller).
+        self._workers_run_level: list = []
         # Server ends counted against their fixture (practical reading).
         self.shared_ends: dict[str, list[str]] = {}
 
@@ -313,9 +320,13 @@ class StrictClean:
         # Finalizers run last-in first-out: this one runs after the
         # fixture's own teardown...
         fixturedef.addfinalizer(lambda: self._finalized(owner))
+        # What the fixture starts, and what the reactor later does for it
+        # (a Site's re-armed timer), is of its era, not of any test's.
+        previous = capture.enter(owner.era)
         try:
             return (yield)
         finally:
+            capture.enter(previous)
             self._take(owner, window)
             self._owners[id(fixturedef)] = owner
             # ... and this one before it.
@@ -334,12 +345,15 @@ class StrictClean:
     def _finalizing(self, owner: _Owner) -> None:
         from twisted.internet import reactor
 
+        owner.previous = capture.enter(owner.era)
         try:
             owner.window = Window(reactor)
         except Exception:
             self._could_not_own(f"look at the reactor before {owner.name} is finalized", "finalizing")
 
     def _finalized(self, owner: _Owner) -> None:
+        if owner.previous is not None:
+            capture.enter(owner.previous)
         try:
             self._judge_finalized(owner)
         except Exception:
@@ -467,12 +481,21 @@ class StrictClean:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.reports is None:
             return
-        from ..render.summary import render_summary
+        from ..render.summary import render_run_level, render_summary
 
         reports = self.reports
         written = reports.finish()
         records = reports.outcomes.records()
-        text = render_summary(records, reports.triage.ignored, reports.triage.stale(), written)
+        block = render_run_level(reports.run_level, self.root)
+        text = render_summary(
+            records,
+            reports.triage.ignored,
+            reports.triage.stale(),
+            written,
+            run_level=reports.run_level,
+            run_level_fails=reports.config.end_of_run == "fail",
+        )
+        text = block + text if block else text
         text = text.replace("trial-strictclean summary", "trial-strictclean summary (pytest)", 1) if text else text
         lines = []
         if self.shared_ends:
@@ -503,9 +526,40 @@ class StrictClean:
             for line in (text.strip("\n") + "\n" + "\n".join(lines)).strip("\n").splitlines():
                 terminalreporter.write_line(line)
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        """xdist controller: what outlived every test in that worker."""
+        try:
+            text = getattr(node, "workeroutput", {}).get(_RUN_LEVEL_KEY)
+            if text:
+                self._workers_run_level += [Finding.from_dict(f) for f in json.loads(text)]
+        except Exception:
+            self._could_not("read what outlived a worker's tests", "run-level")
+
     def pytest_sessionfinish(self, session) -> None:
+        # After the last test's teardown (every wider fixture finalized),
+        # before pytest-twisted stops the reactor (pytest_unconfigure).
+        try:
+            found = self.session.finish()
+        except Exception:
+            self._could_not("look at the reactor at the end of the run", "run-level")
+            found = []
+        if self.is_worker:
+            try:
+                session.config.workeroutput[_RUN_LEVEL_KEY] = json.dumps([f.to_dict() for f in found])
+            except Exception:
+                self._could_not("send what outlived the tests to the controller", "run-level")
+            return
         if self.reports is not None:
+            self.reports.run_level = found + self._workers_run_level
+            if self.reports.run_failed() and session.exitstatus == 0:
+                # end-of-run = "fail": the run fails, no test does.
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
             self.reports.finish()
+
+
+# The key of an xdist worker's output that carries what outlived its tests.
+_RUN_LEVEL_KEY = "trial_strictclean_run_level"
 
 
 def _text(findings: list, owned: list, root: str) -> str:
