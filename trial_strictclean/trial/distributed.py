@@ -241,15 +241,7 @@ def install_main(root: str, check=None) -> None:
 
     LocalWorkerAMP._buildFailure = _buildFailure
 
-    locate = LocalWorkerAMP.locateResponder
-
-    def locateResponder(self, name):
-        # AMP's public way to answer one more command than the class lists.
-        if name == TestDone.commandName:
-            return lambda box: _received(self, box)
-        return locate(self, name)
-
-    LocalWorkerAMP.locateResponder = locateResponder
+    _answer_also(LocalWorkerAMP, TestDone, _received)
 
     run_case = LocalWorkerAMP.run
 
@@ -327,6 +319,21 @@ def _answer_run_level(session, box):
         _warn(f"could not say what outlived the tests: {error!r}")
         chunk, more = "", False
     return succeed(RunLevel.makeResponse({"text": chunk, "more": more}, None))
+
+
+def _answer_also(protocol_class, command, respond) -> None:
+    """
+    Have ``protocol_class`` answer ``command`` with ``respond(protocol,
+    box)``: AMP's public way to answer one more command than a class lists.
+    """
+    locate = protocol_class.locateResponder
+
+    def locateResponder(self, name):
+        if name == command.commandName:
+            return lambda box: respond(self, box)
+        return locate(self, name)
+
+    protocol_class.locateResponder = locateResponder
 
 
 def _send(protocol, report: WorkerReport) -> None:
@@ -421,14 +428,7 @@ def worker_main() -> None:
 
     from twisted.trial._dist.worker import WorkerProtocol
 
-    locate = WorkerProtocol.locateResponder
-
-    def locateResponder(self, name):
-        if name == RunLevel.commandName:
-            return lambda box: _answer_run_level(session, box)
-        return locate(self, name)
-
-    WorkerProtocol.locateResponder = locateResponder
+    _answer_also(WorkerProtocol, RunLevel, lambda protocol, box: _answer_run_level(session, box))
     # Each test the main process sends runs in a TrialSuite of its own.
     run_suite = TrialSuite.run
 
