@@ -129,7 +129,7 @@ class DefaultReactor(_Ownership, SynchronousTestCase):
         line = tagged_line(FIXTURE, "thread-result")
         found = [f for f in result.run_level if f["created"] and f["created"]["line"] == line]
         self.assertEqual([f["started_by"] for f in found], [SUBMITTER], result.trial.output)
-        self.assertIn(f"Made for work that {SUBMITTER} began", result.trial.output)
+        self.assertIn(f"Made for work begun in {SUBMITTER}, after it", " ".join(result.trial.output.split()))
 
     def test_end_of_run_fails_the_run_by_default(self):
         result = run(FIXTURE + ".Ticks")

@@ -59,7 +59,8 @@ def _started(finding: Finding, subject, runner: str = "trial") -> Finding:
         begun = "Made before any test ran (at import, or by a class or module fixture), still there when the run ended."
         fix = _BEFORE_ANY_FIX.get(runner, _BEFORE_ANY_FIX["trial"])
     else:
-        begun = f"Made for work that {started_by} began, after that test ended; still there when the run ended."
+        # A test's id, or a pytest fixture's name (its era).
+        begun = f"Made for work begun in {started_by}, after it; still there when the run ended."
         fix = f"In {started_by}: {finding.fix[:1].lower()}{finding.fix[1:]}" if finding.fix else None
     return replace(
         finding,
@@ -152,10 +153,10 @@ class Session:
         # own, keeping its own account of what belongs to something else
         # (the pytest adapter's shared servers, read practically).
         self.assign = None
-        # What a leftover becomes when the runner leaves the reactor alone
-        # after the test (the words of the JSON report's "after").
         # Whose idiom the fixes are written in (diagnosis.Context.runner).
         self.runner = "trial"
+        # What a leftover becomes when the runner leaves the reactor alone
+        # after the test (the words of the JSON report's "after").
         self.left_alone = "left in the reactor: as with Trial, nothing is cleaned up after a synchronous test"
 
     def start(self, test) -> None:
