@@ -469,33 +469,31 @@ def _wrap_call_later() -> None:
                 prune()
         # provenance.capture() inlined for user callers, with its one
         # caller (_CALLERS); a function call alone costs 0.1 µs here.  A
-        # file seen for the first time is classified here, once.
+        # file seen for the first time is classified here, once; a
+        # subscript is cheaper than dict.get on this path.
         frame = frame_of(1)
         code = frame.f_code
-        in_library = library.get(code.co_filename)
-        if in_library is None:
+        try:
+            in_library = library[code.co_filename]
+        except KeyError:
             in_library = is_library(code.co_filename)
-        if in_library and code.co_name == "callLater":
-            # A reactor's own callLater calling ours (the asyncio reactor's
-            # calls super()): the caller that matters is one further up.
-            frame = frame.f_back
-            code = frame.f_code
-            in_library = library.get(code.co_filename)
-            if in_library is None:
-                in_library = is_library(code.co_filename)
-        if in_library is not False:
-            call._strictclean_created = walk()
+        if in_library is False:
+            caller = frame.f_back
+            if caller is not None:
+                above = caller.f_code
+                try:
+                    above_library = library[above.co_filename]
+                except KeyError:
+                    above_library = is_library(above.co_filename)
+                if above_library is False:
+                    call._strictclean_created = (code, frame.f_lasti, above, caller.f_lasti)
+                    return call
+            call._strictclean_created = (code, frame.f_lasti)
             return call
-        caller = frame.f_back
-        if caller is not None:
-            name = caller.f_code.co_filename
-            above = library.get(name)
-            if above is None:
-                above = is_library(name)
-            if above is False:
-                call._strictclean_created = (code, frame.f_lasti, caller.f_code, caller.f_lasti)
-                return call
-        call._strictclean_created = (code, frame.f_lasti)
+        # Library code: the full walk, which knows where to stop.  A
+        # reactor's own callLater calling ours (the asyncio reactor's calls
+        # super()) is one frame more to skip.
+        call._strictclean_created = walk(3 if code.co_name == "callLater" else 2)
         return call
 
     ReactorBase.callLater = callLater
