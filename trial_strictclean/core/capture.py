@@ -39,6 +39,10 @@ _judged = [None]
 def judge_calls_of(reactor) -> None:
     """Keep the calls of ``reactor`` in ``new_calls`` from now on."""
     _judged[0] = reactor
+    if type(reactor) is not _covered_type[0]:
+        _covered_type[0] = type(reactor)
+        if _installed:
+            _cover_reactors()
 
 # Who started it.  Work the reactor does on behalf of something older (a
 # timer that re-arms itself, a protocol of a connection opened in an
@@ -724,15 +728,34 @@ _CALLING_FROM_THREAD = (
 )
 
 
-def _wrap_reactor_dispatch() -> None:
-    for module, name, method in _DISPATCHING:
-        cls = _lookup(module, name)
-        if cls is not None and method in cls.__dict__:
-            _wrap_dispatch(cls, method)
-    for module, name in _CALLING_FROM_THREAD:
-        cls = _lookup(module, name)
-        if cls is not None and "callFromThread" in cls.__dict__:
-            _wrap_call_from_thread(cls)
+# The reactor classes already wrapped, and the type of the reactor last
+# judged (judge_calls_of): covering a reactor is checked once per test.
+_covered_classes: set = set()
+_covered_type = [None]
+
+
+def _cover_reactors() -> None:
+    """
+    Wrap dispatch, callFromThread and addReader/addWriter of the reactor
+    modules imported so far.  Importing the others only to wrap them (the
+    select, poll, kqueue and asyncio reactors, most runs use one) cost
+    more than all the rest of install(); one imported later is covered
+    when its reactor is first judged (judge_calls_of).
+    """
+    wanted = [(module, name, (method,), _wrap_dispatch) for module, name, method in _DISPATCHING]
+    wanted += [(module, name, ("callFromThread",), None) for module, name in _CALLING_FROM_THREAD]
+    wanted += [(module, name, ("addReader", "addWriter"), _wrap_register) for module, name in _REGISTERING]
+    for module, name, methods, wrap in wanted:
+        cls = getattr(sys.modules.get(module), name, None)
+        if cls is None:
+            continue
+        for method in methods:
+            if method in cls.__dict__ and (cls, method) not in _covered_classes:
+                _covered_classes.add((cls, method))
+                if wrap is None:
+                    _wrap_call_from_thread(cls)
+                else:
+                    wrap(cls, method)
 
 
 def install() -> None:
@@ -757,12 +780,7 @@ def install() -> None:
         cls = _lookup(module, name)
         if cls is not None:
             _wrap_init(cls)
-    _wrap_reactor_dispatch()
-    for module, name in _REGISTERING:
-        cls = _lookup(module, name)
-        for method in ("addReader", "addWriter"):
-            if cls is not None and method in cls.__dict__:
-                _wrap_register(cls, method)
+    _cover_reactors()
     for module, name, methods in _CLOSERS:
         cls = _lookup(module, name)
         if cls is None:
