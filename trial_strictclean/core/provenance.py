@@ -13,7 +13,6 @@ import importlib.util
 import linecache
 import os
 import sys
-import sysconfig
 
 from .findings import Site
 
@@ -74,12 +73,14 @@ class _Libraries:
         self.demo = os.path.join(self.ours, "demo", "")
         others = [_package_dir(name) for name in _TWISTED_DEPENDENCIES]
         self.others = tuple(p for p in others if p)
-        paths = sysconfig.get_paths()
-        stdlib = {paths["stdlib"], paths["platstdlib"], os.path.dirname(os.__file__)}
-        self.stdlib = tuple(os.path.join(p, "") for p in stdlib if p)
+        # The standard library's Python files are where os.py is (the
+        # platform-specific part holds only compiled modules, which have
+        # no frames); sysconfig would tell the same at the cost of
+        # importing it, more than the rest of this class.
+        self.stdlib = (os.path.join(os.path.dirname(os.__file__), ""),)
         # Console scripts (bin/trial) sit at the bottom of every stack: a
         # resource the reactor created on its own must not point at them.
-        scripts = {paths.get("scripts"), os.path.dirname(sys.executable)}
+        scripts = {os.path.join(sys.prefix, "Scripts" if os.name == "nt" else "bin"), os.path.dirname(sys.executable)}
         self.scripts = tuple(os.path.join(p, "") for p in scripts if p)
 
     def is_library(self, filename: str) -> bool:
