@@ -18,7 +18,6 @@ import weakref
 from ..core.config import Config, ConfigError
 from ..core.ignore import Triage
 from ..core.outcomes import Outcomes
-from . import json_report
 
 # The quickest JUnit rewrite interval, and how many times the cost of one
 # write we wait before the next.
@@ -104,6 +103,14 @@ class Reports:
                 self._warn(f"could not write {path}: {error}")
             return False
 
+    def _json(self) -> bytes:
+        # Imported here, as the JUnit writer is: a run without a JSON
+        # report never loads it (pytest imports each module of ours
+        # through its assertion rewriter, at about 2 M instructions each).
+        from . import json_report
+
+        return json_report.render(self.outcomes.records(), self.run_level).encode("utf-8")
+
     def _junit(self) -> bytes:
         # Imported when first written: xml.etree costs a run that writes no
         # JUnit file some 40 ms at start-up.
@@ -132,8 +139,6 @@ class Reports:
         written = []
         if self.config.junit_xml and self._write(self.config.junit_xml, self._junit):
             written.append(("JUnit XML", self.config.junit_xml))
-        if self.config.json and self._write(
-            self.config.json, lambda: json_report.render(self.outcomes.records(), self.run_level).encode("utf-8")
-        ):
+        if self.config.json and self._write(self.config.json, self._json):
             written.append(("JSON report", self.config.json))
         return written
