@@ -366,8 +366,7 @@ def _carry_era_into_timed_calls(base) -> bool:
     22.10 to 26.10) and then runs it or skips it; so that is where a call's
     era becomes the era of the chain running, at no cost to making,
     cancelling or reading a call (a descriptor on ``called`` cost 2.6 k
-    instructions per call and cancel).  A skipped call's era is replaced
-    by the next one's before anything runs.  A ``runUntilCurrent`` that no
+    instructions per call and cancel).  A ``runUntilCurrent`` that no
     longer pops that way leaves timed calls without eras: False.
     """
     code = base.ReactorBase.runUntilCurrent.__code__
@@ -378,10 +377,13 @@ def _carry_era_into_timed_calls(base) -> bool:
 
     def heappop(heap):
         call = pop(heap)
-        try:
-            era[0] = call._strictclean_origin
-        except AttributeError:
-            pass  # made before capture was installed
+        # Only a call that runs now: a cancelled one is dropped, a delayed
+        # one pushed back, and neither may leave its era current.
+        if not (call.cancelled or call.delayed_time):
+            try:
+                era[0] = call._strictclean_origin
+            except AttributeError:
+                pass  # made before capture was installed
         return call
 
     base.heappop = heappop
