@@ -134,6 +134,10 @@ _RUNNERS = frozenset(
         "_readOrWrite",  # I/O: asyncio reactor
         "_run",  # Trial running a test phase; asyncio running a callback
         "_wait",  # Trial running the reactor for a test
+        # pluggy calling a pytest hook: above it is pytest's own loop (33
+        # frames up to main() when pytest-twisted schedules a call from
+        # pytest_pyfunc_call); a user's hook in a conftest is below it.
+        "_multicall",
     }
 )
 
