@@ -17,7 +17,6 @@ from twisted.python import log
 
 from . import capture
 from .capture import Registered, _ThreadWork
-from .diagnosis import diagnose
 from .findings import RUN_LEVEL, Finding
 from . import unhandled
 from .inspection import Snapshot, mark_judged, outliving, remove_own, settle_threads, spin, take_foreign
@@ -25,6 +24,26 @@ from .inspection import Snapshot, mark_judged, outliving, remove_own, settle_thr
 
 # A look that failed (its note is printed): Trial's own check decides.
 _FAILED = object()
+
+# diagnosis.diagnose, imported when a test is first found dirty (_describe):
+# a run of clean tests never needs it, and it is a good part of what
+# importing the package costs at start-up.  Until then None.
+diagnose = None
+_this_module = sys.modules[__name__]
+
+
+def _diagnose():
+    global diagnose
+    if diagnose is None:
+        # Not while a test has emptied sys.modules (a cleanup restores it):
+        # importing then would load a second copy of the package.  The
+        # verdict then goes without detail (_undescribed), as on any fault.
+        if sys.modules.get(__name__) is not _this_module:
+            raise RuntimeError("trial-strictclean's modules are not in sys.modules now")
+        from .diagnosis import diagnose as imported
+
+        diagnose = imported
+    return diagnose
 
 
 class _RunLevel:
@@ -338,7 +357,7 @@ class Session:
         # Judged once: the end of the run does not report it again.
         mark_judged(left)
         try:
-            return diagnose(reactor, left, self.root, self.runner)
+            return _diagnose()(reactor, left, self.root, self.runner)
         except Exception:
             # A verdict with less detail beats a lost one.
             self._could_not("describe what was left by", test, "its leftovers are listed without detail")
