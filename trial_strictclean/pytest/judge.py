@@ -473,12 +473,25 @@ class StrictClean:
         if reports is None:
             return
         outcomes = reports.outcomes
-        if report.passed and not outcomes.every_test and not _has_ours(report):
+        if not outcomes.every_test and report.passed:
             # Nothing to keep: a passed phase is recorded only when a report
             # file lists every test (three of these per test, every test).
             # Nor a JUnit file to rewrite (reports.test_done): there is
-            # none when not every test is recorded.
-            return
+            # none when not every test is recorded.  _has_ours, inlined for
+            # pytest's own reports.
+            if _plain_reports.get(type(report)):
+                attributes = report.__dict__
+                if not (
+                    "wasxfail" in attributes
+                    or "strictclean" in attributes
+                    or "strictclean_ignored" in attributes
+                    or "strictclean_shared" in attributes
+                    or "strictclean_inherited" in attributes
+                    or "strictclean_notes" in attributes
+                ):
+                    return
+            elif not _has_ours(report):
+                return
         test = _Reported(report, self.rootpath)
         when = report.when
         if when == "setup":
