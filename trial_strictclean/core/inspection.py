@@ -12,29 +12,65 @@ from __future__ import annotations
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
 from operator import is_
 
 from . import capture
 
 
-@dataclass
+_NEW_LIST = object()
+
+
 class Leftovers:
     """The raw objects a test left behind, before diagnosis."""
 
-    calls: list = field(default_factory=list)
-    readers: list = field(default_factory=list)
-    writers: list = field(default_factory=list)
-    processes: list = field(default_factory=list)
-    threads: list = field(default_factory=list)
-    # Threads started during the test and still alive (``threads`` is work
-    # on the reactor's thread pool); the others are ``capture.Registered``.
-    # Empty tuples by default: nothing to build for a clean test.
-    running_threads: list = ()
-    tasks: list = ()
-    handles: list = ()
-    triggers: list = ()
-    observers: list = ()
+    # Written out rather than a @dataclass of the same fields and defaults:
+    # a dataclass's methods are generated and compiled at import, which
+    # every run pays at start-up (some 3.5 M instructions for this one).
+    __hash__ = None
+    _FIELDS = (
+        "calls", "readers", "writers", "processes", "threads",
+        "running_threads", "tasks", "handles", "triggers", "observers",
+    )
+
+    def __init__(
+        self,
+        calls: list = _NEW_LIST,
+        readers: list = _NEW_LIST,
+        writers: list = _NEW_LIST,
+        processes: list = _NEW_LIST,
+        threads: list = _NEW_LIST,
+        # Threads started during the test and still alive (``threads`` is
+        # work on the reactor's thread pool); the others are
+        # ``capture.Registered``.  Empty tuples by default: nothing to build
+        # for a clean test.
+        running_threads: list = (),
+        tasks: list = (),
+        handles: list = (),
+        triggers: list = (),
+        observers: list = (),
+    ) -> None:
+        self.calls = [] if calls is _NEW_LIST else calls
+        self.readers = [] if readers is _NEW_LIST else readers
+        self.writers = [] if writers is _NEW_LIST else writers
+        self.processes = [] if processes is _NEW_LIST else processes
+        self.threads = [] if threads is _NEW_LIST else threads
+        self.running_threads = running_threads
+        self.tasks = tasks
+        self.handles = handles
+        self.triggers = triggers
+        self.observers = observers
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"{type(self).__qualname__}({shown})"
 
     def __bool__(self) -> bool:
         return bool(
@@ -108,7 +144,8 @@ class Snapshot:
     def __init__(self, reactor) -> None:
         capture.judge_calls_of(reactor)
         capture.new_calls.clear()
-        _forget_others()
+        if _others_noted():
+            _forget_others()
         # Holding the objects keeps their ids from being reused by new ones
         # during the test.  Kept as the reactor lists them: most tests end
         # with the very same objects, which compare cheaply (``look``).
@@ -177,7 +214,7 @@ def _forget_others() -> None:
 
 
 def _others_noted() -> bool:
-    """Whether the test started, scheduled or registered any of those since the snapshot."""
+    """Whether a thread, task, handle, trigger or observer was noted since the last snapshot."""
     return bool(
         capture.new_threads or capture.new_tasks or capture.new_handles or capture.new_triggers
         or capture.new_observers
