@@ -178,6 +178,11 @@ class StrictClean:
         self._shown_notes: list[str] = []
         # Reports are kept where the results arrive: not in an xdist worker.
         self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
+        if self.reports is None:
+            # Nothing to record here (an xdist worker): its records are kept
+            # where the reports arrive.  Not a routine, so pluggy does not
+            # register it at all: three calls fewer per test.
+            self.pytest_runtest_logreport = None
         self._test = None
         # The test during which fixture ownership failed: not judged.
         self._unsure = None
