@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import FrozenInstanceError, replace
 from fnmatch import fnmatchcase
 
 from .baseline import Baseline, Entry
@@ -29,17 +29,55 @@ from .findings import Finding, Site
 from .markers import Marker, markers_of
 
 
-@dataclass(frozen=True)
 class Ignored:
     """A finding that a rule or a marker accepted."""
+
+    # Written out as the @dataclass(frozen=True) it was (same fields,
+    # defaults, equality, hash, repr, immutability): a dataclass's methods
+    # are generated and compiled at import, which every run pays at
+    # start-up, some 3 M instructions for this one.
+    __match_args__ = ("test_id", "finding", "by", "rule", "marker")
 
     test_id: str
     finding: Finding
     by: str
     # Which rule (its index in the configuration) or marker accepted it, so
     # that another process can count the hit against the same one.
-    rule: int | None = None
-    marker: Marker | None = None
+    rule: int | None
+    marker: Marker | None
+
+    def __init__(
+        self, test_id: str, finding: Finding, by: str, rule: int | None = None, marker: Marker | None = None
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "test_id", test_id)
+        set_field(self, "finding", finding)
+        set_field(self, "by", by)
+        set_field(self, "rule", rule)
+        set_field(self, "marker", marker)
+
+    def _values(self) -> tuple:
+        return (self.test_id, self.finding, self.by, self.rule, self.marker)
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__qualname__}(test_id={self.test_id!r}, finding={self.finding!r}, by={self.by!r}, "
+            f"rule={self.rule!r}, marker={self.marker!r})"
+        )
 
     def to_dict(self) -> dict:
         marker = self.marker

@@ -7,6 +7,7 @@ then hands the reactor on to the next test as stock Trial would.
 from __future__ import annotations
 
 import inspect
+import sys
 import threading
 import traceback
 from dataclasses import replace
@@ -16,7 +17,6 @@ from twisted.python import log
 
 from . import capture
 from .capture import Registered, _ThreadWork
-from .diagnosis import diagnose
 from .findings import RUN_LEVEL, Finding
 from . import unhandled
 from .inspection import Snapshot, mark_judged, outliving, remove_own, settle_threads, spin, take_foreign
@@ -24,6 +24,26 @@ from .inspection import Snapshot, mark_judged, outliving, remove_own, settle_thr
 
 # A look that failed (its note is printed): Trial's own check decides.
 _FAILED = object()
+
+# diagnosis.diagnose, imported when a test is first found dirty (_describe):
+# a run of clean tests never needs it, and it is a good part of what
+# importing the package costs at start-up.  Until then None.
+diagnose = None
+_this_module = sys.modules[__name__]
+
+
+def _diagnose():
+    global diagnose
+    if diagnose is None:
+        # Not while a test has emptied sys.modules (a cleanup restores it):
+        # importing then would load a second copy of the package.  The
+        # verdict then goes without detail (_undescribed), as on any fault.
+        if sys.modules.get(__name__) is not _this_module:
+            raise RuntimeError("trial-strictclean's modules are not in sys.modules now")
+        from .diagnosis import diagnose as imported
+
+        diagnose = imported
+    return diagnose
 
 
 class _RunLevel:
@@ -71,13 +91,6 @@ def _started(finding: Finding, subject, runner: str = "trial") -> Finding:
     )
 
 
-def _test_id(test) -> str:
-    try:
-        return test.id()
-    except Exception:
-        return repr(test)
-
-
 def _test_code(test) -> frozenset:
     """
     The code objects of a test's own code: its method (or function), its
@@ -116,12 +129,26 @@ def _made_by(obj, codes: frozenset) -> bool:
 def _unwrapped(test):
     # Reporters see tests through Trial's adapters (TestDecorator and
     # friends); the hooks see the test itself.
+    if getattr(test, "_originalTest", None) is None:
+        return test  # the common case, without a loop
     for _ in range(10):
         inner = getattr(test, "_originalTest", None)
         if inner is None:
             break
         test = inner
     return test
+
+
+def _installed_reactor():
+    """
+    ``from twisted.internet import reactor``, without the import machinery
+    in the common case (once per test, twice with the janitor's look).
+    """
+    internet = sys.modules.get("twisted.internet")
+    reactor = getattr(internet, "reactor", None)
+    if reactor is None:
+        from twisted.internet import reactor
+    return reactor
 
 
 class Session:
@@ -161,12 +188,15 @@ class Session:
 
     def start(self, test) -> None:
         """Note what the reactor holds as ``test`` starts."""
-        from twisted.internet import reactor
-
+        reactor = _installed_reactor()
         self._reactor = reactor
         self._test = _unwrapped(test)
         try:
-            self._era = capture.begin_era(_test_id(test))
+            try:
+                test_id = test.id()
+            except Exception:
+                test_id = repr(test)
+            self._era = capture.begin_era(test_id)
             unhandled.start()
             self._snapshot = Snapshot(reactor)
         except Exception:
@@ -275,6 +305,8 @@ class Session:
             cancelled, removed = remove_own(reactor, snapshot, self._theirs(test)) if spin_after else ((), ())
         except Exception:
             return self._fall_back(test, janitor)
+        if not findings:
+            return False
         try:
             findings = [
                 _with_aftermath(f, _aftermath(f.kind, s, cancelled, removed, spin_after, self.left_alone))
@@ -283,14 +315,14 @@ class Session:
         except Exception:
             # Only words: the verdict stands without them.
             self._could_not("say what became of the leftovers of", test, "the verdict stands")
-        if not findings:
-            return False
         return self.report(test, result, findings)
 
     def _look(self, test, snapshot) -> tuple[list, list]:
         """The findings on what is new since ``snapshot`` in the reactor."""
         reactor = self._reactor
-        left = snapshot.new_since(reactor)
+        left = snapshot.look(reactor)
+        if left is None:
+            return [], []  # nothing new: a clean test
         if left:
             self.not_theirs += len(take_foreign(left, self._theirs(test)))
         settle_threads(reactor, left)
@@ -325,7 +357,7 @@ class Session:
         # Judged once: the end of the run does not report it again.
         mark_judged(left)
         try:
-            return diagnose(reactor, left, self.root, self.runner)
+            return _diagnose()(reactor, left, self.root, self.runner)
         except Exception:
             # A verdict with less detail beats a lost one.
             self._could_not("describe what was left by", test, "its leftovers are listed without detail")

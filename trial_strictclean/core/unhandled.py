@@ -51,6 +51,8 @@ def start() -> None:
 
 def pending() -> list:
     """DebugInfo objects made since ``start`` whose failure nothing handled."""
+    if not _since:
+        return []  # the common case: no chain failed since the test started
     alive = (ref() for ref in _since)
     return [info for info in alive if info is not None and getattr(info, "failResult", None) is not None]
 

@@ -56,6 +56,8 @@ class _Test:
     """A pytest test (or fixture) as the core sees it: an id and a function."""
 
     _testMethodName = "function"
+    # Not wrapped (Session's _unwrapped stops at once).
+    _originalTest = None
 
     def __init__(self, nodeid: str, function) -> None:
         self.nodeid = nodeid
@@ -65,20 +67,43 @@ class _Test:
         return self.nodeid
 
 
+class _ItemTest(_Test):
+    """
+    A pytest test: its function is read from the item only when the core
+    asks (a dirty test's description, its markers), not for every test.
+    """
+
+    def __init__(self, nodeid: str, item) -> None:
+        self.nodeid = nodeid
+        self._item = item
+
+    @property
+    def function(self):
+        return getattr(self._item, "obj", None)
+
+
 _classes: dict = {}
+# The last parent node seen and the kind of _Test its items get: the tests of
+# one module or class follow each other, and ``item.cls`` walks up the tree.
+_last_kind: list = [None, _ItemTest]
 
 
 def _test_of(item) -> _Test:
+    parent = getattr(item, "parent", None)
+    if parent is not None and parent is _last_kind[0]:
+        return _last_kind[1](item.nodeid, item)
     cls = getattr(item, "cls", None)
-    kind = _Test
+    kind = _ItemTest
     if cls is not None:
         # Class-level @ignore_leftovers: the core reads markers from the
         # test's class hierarchy, so give it a class that carries them.
         kind = _classes.get(cls)
         if kind is None:
             markers = tuple(m for c in cls.__mro__ for m in c.__dict__.get(ATTRIBUTE, ()))
-            kind = _classes[cls] = type("PytestTest", (_Test,), {ATTRIBUTE: markers})
-    return kind(item.nodeid, getattr(item, "obj", None))
+            kind = _classes[cls] = type("PytestTest", (_ItemTest,), {ATTRIBUTE: markers})
+    if parent is not None:
+        _last_kind[:] = [parent, kind]
+    return kind(item.nodeid, item)
 
 
 class _Owner:
@@ -153,10 +178,18 @@ class StrictClean:
         self._shown_notes: list[str] = []
         # Reports are kept where the results arrive: not in an xdist worker.
         self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
+        if self.reports is None:
+            # Nothing to record here (an xdist worker): its records are kept
+            # where the reports arrive.  Not a routine, so pluggy does not
+            # register it at all: three calls fewer per test.
+            self.pytest_runtest_logreport = None
         self._test = None
         # The test during which fixture ownership failed: not judged.
         self._unsure = None
         self._judging = None
+        # (item, verdict) of the test just judged, if it has anything to
+        # carry to its teardown report (_judge).
+        self._verdict = None
         self._owners: dict = {}
         # What outlived every test in each xdist worker (controller).
         self._workers_run_level: list = []
@@ -268,13 +301,20 @@ class StrictClean:
             raise
         finally:
             self._test = None
-        findings = self._judge(item, test)
-        if findings:
-            raise DirtyReactor(findings, item.stash[_TEXT])
+        verdict = self._judge(item, test)
+        if verdict is not None and verdict[0]:
+            raise DirtyReactor(verdict[0], verdict[1])
         return outcome
 
-    def _judge(self, item, test) -> list:
-        owned, self._owned = self._owned, []
+    def _judge(self, item, test):
+        """
+        Judge ``test``; its verdict, (findings, text, ignored, shared), is
+        kept for the item's teardown report (made right after this
+        teardown), or None for a clean test with nothing to carry.
+        """
+        owned = self._owned
+        if owned:
+            self._owned = []
         found = []
         try:
             if test is not None and test is self._unsure:
@@ -288,20 +328,24 @@ class StrictClean:
                 finally:
                     self._judging = None
                     self.session.stop(test)
-            findings = found + [f for _, group in owned for f in group]
-            text = _text(found, owned, self.root)
-            ignored = self.session.triage.take_ignored()
+            triage = self.session.triage
             shared = self._shared_now
+            if not (found or owned or triage.ignored or shared):
+                verdict = None
+            else:
+                findings = found + [f for _, group in owned for f in group]
+                verdict = (findings, _text(found, owned, self.root), triage.take_ignored(), shared)
         except Exception:
             # Never an error in the user's run because of us.
             self._could_not(f"judge {item.nodeid}", "judge")
-            findings, text, ignored, shared = [], "", [], []
-        self._shared_now, self._finished, self._unsure = [], [], None
-        item.stash[_FINDINGS] = findings
-        item.stash[_TEXT] = text
-        item.stash[_IGNORED] = ignored
-        item.stash[_SHARED] = shared
-        return findings
+            verdict = None
+        if self._shared_now or verdict is not None:
+            self._shared_now = []
+        if self._finished:
+            self._finished = []
+        self._unsure = None
+        self._verdict = (item, verdict) if verdict is not None else None
+        return verdict
 
     # -- fixtures with a wider scope ----------------------------------------
 
@@ -388,20 +432,21 @@ class StrictClean:
     def pytest_runtest_makereport(self, item, call):
         report = yield
         if call.when == "teardown":
-            findings = item.stash.get(_FINDINGS, [])
-            ignored = item.stash.get(_IGNORED, [])
-            if findings:
-                report.strictclean = [f.to_dict() for f in findings]
-                if not (call.excinfo is not None and isinstance(call.excinfo.value, DirtyReactor)):
-                    report.sections.append(("trial-strictclean", item.stash[_TEXT]))
-                else:
-                    report.longrepr = item.stash[_TEXT].rstrip("\n")
-            if ignored:
-                report.strictclean_ignored = [i.to_dict() for i in ignored]
-            shared = item.stash.get(_SHARED, [])
-            if shared:
-                report.strictclean_shared = list(shared)
-            unsent = self._not_blamed() - self._sent
+            kept, self._verdict = self._verdict, None
+            if kept is not None and kept[0] is item:
+                findings, text, ignored, shared = kept[1]
+                if findings:
+                    report.strictclean = [f.to_dict() for f in findings]
+                    if not (call.excinfo is not None and isinstance(call.excinfo.value, DirtyReactor)):
+                        report.sections.append(("trial-strictclean", text))
+                    else:
+                        report.longrepr = text.rstrip("\n")
+                if ignored:
+                    report.strictclean_ignored = [i.to_dict() for i in ignored]
+                if shared:
+                    report.strictclean_shared = list(shared)
+            # self._not_blamed(), inlined: once per test.
+            unsent = self.inherited + self.session.not_theirs - self._sent
             if unsent:
                 report.strictclean_inherited = unsent
                 self._sent += unsent
@@ -429,15 +474,29 @@ class StrictClean:
         return report
 
     def pytest_runtest_logreport(self, report) -> None:
-        if self.reports is None:
+        reports = self.reports
+        if reports is None:
             return
-        outcomes = self.reports.outcomes
-        if report.passed and not outcomes.every_test and not _has_ours(report):
+        outcomes = reports.outcomes
+        if not outcomes.every_test and report.passed:
             # Nothing to keep: a passed phase is recorded only when a report
             # file lists every test (three of these per test, every test).
-            if report.when == "teardown":
-                self.reports.test_done()
-            return
+            # Nor a JUnit file to rewrite (reports.test_done): there is
+            # none when not every test is recorded.  _has_ours, inlined for
+            # pytest's own reports.
+            if _plain_reports.get(type(report)):
+                attributes = report.__dict__
+                if not (
+                    "wasxfail" in attributes
+                    or "strictclean" in attributes
+                    or "strictclean_ignored" in attributes
+                    or "strictclean_shared" in attributes
+                    or "strictclean_inherited" in attributes
+                    or "strictclean_notes" in attributes
+                ):
+                    return
+            elif not _has_ours(report):
+                return
         test = _Reported(report, self.rootpath)
         when = report.when
         if when == "setup":
@@ -613,13 +672,34 @@ def _owned(finding: Finding, prefix: str) -> Finding:
 
 def _has_ours(report) -> bool:
     """Whether the report carries anything of ours, or is an unexpected success."""
+    # Three times per test: one look at the instance's attributes, where
+    # pytest, xdist and we put these, rather than six hasattr().
+    plain = _plain_reports.get(type(report))
+    if plain is None:
+        plain = _plain_reports[type(report)] = _plain(type(report))
+    if plain:
+        attributes = report.__dict__
+        return (
+            "wasxfail" in attributes
+            or "strictclean" in attributes
+            or "strictclean_ignored" in attributes
+            or "strictclean_shared" in attributes
+            or "strictclean_inherited" in attributes
+            or "strictclean_notes" in attributes
+        )
+    return any(hasattr(report, name) for name in _OURS)
+
+
+_plain_reports: dict = {}
+
+
+def _plain(cls) -> bool:
+    """Whether ``hasattr`` on instances of ``cls`` only looks in their ``__dict__`` for our names."""
     return (
-        hasattr(report, "wasxfail")
-        or hasattr(report, "strictclean")
-        or hasattr(report, "strictclean_ignored")
-        or hasattr(report, "strictclean_shared")
-        or hasattr(report, "strictclean_inherited")
-        or hasattr(report, "strictclean_notes")
+        hasattr(cls, "__dict__")
+        and "__dict__" in dir(cls)
+        and not hasattr(cls, "__getattr__")
+        and not any(hasattr(cls, name) for name in _OURS)
     )
 
 
@@ -670,7 +750,5 @@ def _skip_reason(report) -> str:
 _CARRIED = (
     "strictclean", "strictclean_ignored", "strictclean_shared", "strictclean_inherited", "strictclean_notes",
 )
-_FINDINGS = pytest.StashKey[list]()
-_IGNORED = pytest.StashKey[list]()
-_TEXT = pytest.StashKey[str]()
-_SHARED = pytest.StashKey[list]()
+_OURS = frozenset(_CARRIED + ("wasxfail",))
+
