@@ -540,22 +540,28 @@ class StrictClean:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.reports is None:
             return
-        from ..render.summary import render_run_level, render_summary
-
         reports = self.reports
         written = reports.finish()
         records = reports.outcomes.records()
-        block = render_run_level(reports.run_level, self.root)
-        text = render_summary(
-            records,
-            reports.triage.ignored,
-            reports.triage.stale(),
-            written,
-            run_level=reports.run_level,
-            run_level_fails=reports.config.end_of_run == "fail",
-        )
-        text = block + text if block else text
-        text = text.replace("trial-strictclean summary", "trial-strictclean summary (pytest)", 1) if text else text
+        ignored, stale = reports.triage.ignored, reports.triage.stale()
+        text = ""
+        # A clean run without report files has nothing to summarise: the
+        # renderers are then never imported (pytest imports each module of
+        # ours through its assertion rewriter, about 2 M instructions each).
+        if records or ignored or stale or written or reports.run_level:
+            from ..render.summary import render_run_level, render_summary
+
+            block = render_run_level(reports.run_level, self.root)
+            text = render_summary(
+                records,
+                ignored,
+                stale,
+                written,
+                run_level=reports.run_level,
+                run_level_fails=reports.config.end_of_run == "fail",
+            )
+            text = block + text if block else text
+            text = text.replace("trial-strictclean summary", "trial-strictclean summary (pytest)", 1) if text else text
         lines = []
         if self.shared_ends:
             lines.append("")
