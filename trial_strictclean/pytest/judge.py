@@ -482,20 +482,8 @@ class StrictClean:
             # Nothing to keep: a passed phase is recorded only when a report
             # file lists every test (three of these per test, every test).
             # Nor a JUnit file to rewrite (reports.test_done): there is
-            # none when not every test is recorded.  _has_ours, inlined for
-            # pytest's own reports.
-            if _plain_reports.get(type(report)):
-                attributes = report.__dict__
-                if not (
-                    "wasxfail" in attributes
-                    or "strictclean" in attributes
-                    or "strictclean_ignored" in attributes
-                    or "strictclean_shared" in attributes
-                    or "strictclean_inherited" in attributes
-                    or "strictclean_notes" in attributes
-                ):
-                    return
-            elif not _has_ours(report):
+            # none when not every test is recorded.
+            if not _has_ours(report):
                 return
         test = _Reported(report, self.rootpath)
         when = report.when
@@ -684,15 +672,7 @@ def _has_ours(report) -> bool:
     if plain is None:
         plain = _plain_reports[type(report)] = _plain(type(report))
     if plain:
-        attributes = report.__dict__
-        return (
-            "wasxfail" in attributes
-            or "strictclean" in attributes
-            or "strictclean_ignored" in attributes
-            or "strictclean_shared" in attributes
-            or "strictclean_inherited" in attributes
-            or "strictclean_notes" in attributes
-        )
+        return not _OURS.isdisjoint(report.__dict__)
     return any(hasattr(report, name) for name in _OURS)
 
 
