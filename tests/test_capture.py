@@ -89,3 +89,68 @@ class KeptForJudging(SynchronousTestCase):
         kept = len(capture.new_calls)
         task.Clock().callLater(60, print)
         self.assertEqual(len(capture.new_calls), kept)
+
+
+class ConnectSites(SynchronousTestCase):
+    """
+    What a connector's connect() makes (the client transport, the attempt's
+    time limit, the client's first step) takes connect()'s site without a
+    walk of its own: the same line a walk finds.
+    """
+
+    def setUp(self):
+        capture.judge_calls_of(reactor)
+
+    def _stop(self, connector) -> None:
+        # Before the reactor runs: close the client's socket, then cancel
+        # the calls connect() left (its first step, resolveAddress).
+        connector.stopConnecting()
+        for call in capture.new_calls:
+            if call.active():
+                call.cancel()
+
+    def _connect(self, connector_type=None):
+        from twisted.internet import protocol
+
+        factory = protocol.ClientFactory()
+        if connector_type is None:
+            return reactor.connectTCP("127.0.0.1", 9, factory, timeout=30)
+        connector = connector_type("127.0.0.1", 9, factory, 30, None, reactor)
+        connector.connect()
+        return connector
+
+    def test_connect_tcp(self):
+        from twisted.internet import protocol
+
+        connector = reactor.connectTCP("127.0.0.1", 9, protocol.ClientFactory(), timeout=30)
+        self.addCleanup(self._stop, connector)
+        site = connector._strictclean_created
+        self.assertEqual(site[0], self.test_connect_tcp.__code__)
+        self.assertIs(connector.transport._strictclean_created, site)
+        self.assertIs(connector.timeoutID._strictclean_created, site)
+        first = [c for c in capture.new_calls if c.func == connector.transport.resolveAddress]
+        self.assertEqual([c._strictclean_created for c in first], [site])
+
+    def test_connect_again(self):
+        connector = self._connect()
+        connector.stopConnecting()
+        connector.connect()  # asked again, from this line
+        self.addCleanup(self._stop, connector)
+        created = connector.transport._strictclean_created
+        self.assertEqual(created[0], self.test_connect_again.__code__)
+        self.assertIsNot(created, connector._strictclean_created)
+        self.assertIs(connector.timeoutID._strictclean_created, created)
+
+    def test_users_own_transport(self):
+        # A connector of the user's makes its transport in user code: that
+        # line, as the walk finds it, not connect()'s.
+        from twisted.internet import tcp
+
+        class Connector(tcp.Connector):
+            def _makeTransport(self):
+                return tcp.Connector._makeTransport(self)
+
+        connector = self._connect(Connector)
+        self.addCleanup(self._stop, connector)
+        created = connector.transport._strictclean_created
+        self.assertEqual(created[0], Connector._makeTransport.__code__)

@@ -183,9 +183,17 @@ def _wrap_init(cls) -> None:
     base_port = _lookup("twisted.internet.base", "BasePort")
     accepted = _lookup("twisted.internet.tcp", "Server")
 
+    connecting = _connecting
+
     @functools.wraps(original)
     def __init__(self, *args, **kwargs):
-        provenance.note_created(self)
+        connector = connecting[0]
+        if connector is not None and getattr(self, "connector", None) is connector and _plain_client(type(self), type(connector)):
+            # The client transport connect() is making (see _connecting).
+            connecting[2] = True
+            self._strictclean_created = connecting[1]
+        else:
+            provenance.note_created(self)
         try:
             if base_port is not None and isinstance(self, base_port):
                 # A listening port's era is not carried into its dispatch:
@@ -229,6 +237,61 @@ def _is_port(cls) -> bool:
         c.__name__ == "BasePort" and c.__module__ == "twisted.internet.base"
         for c in cls.__mro__
     )
+
+
+# A connector's connect() makes its client transport and arms the attempt's
+# time limit, both from inside Twisted: three walks of five to nine frames
+# (about 2 k instructions a frame) that all end at the line that asked to
+# connect.  So connect() notes that line once (_wrap_connect) and what it
+# makes while it runs takes it from here, where the frames in between are
+# known to be Twisted's (_plain_client): the connector whose connect() is
+# running, the site it was asked from, and whether the client it is making
+# was made the plain way (then its _finishInit's callLater is too).
+_connecting: list = [None, None, False]
+# (client type, connector type) -> whether every frame between the
+# client's FileDescriptor.__init__ and connect() is Twisted's.
+_plain_types: dict = {}
+
+
+def _plain_client(client_type, connector_type) -> bool:
+    key = (client_type, connector_type)
+    plain = _plain_types.get(key)
+    if plain is None:
+        parts = [getattr(client_type, name, None) for name in ("__init__", "_finishInit")]
+        parts.append(getattr(connector_type, "_makeTransport", None))
+        codes = [getattr(part, "__code__", None) for part in parts]
+        plain = _plain_types[key] = all(
+            code is not None and provenance.is_library(code.co_filename) for code in codes
+        )
+    return plain
+
+
+def _wrap_connect(base) -> None:
+    original = base.BaseConnector.connect
+    frame_of = sys._getframe
+    walk = provenance.capture
+    connecting = _connecting
+    # The reactors' connectTCP, connectUNIX, connectSSL make the connector
+    # and call connect() at once: connect() is then asked from the line
+    # that made the connector, noted already (the walks from both go on
+    # from the same reactor frame).
+    entries = frozenset({"connectTCP", "connectUNIX", "connectSSL"})
+
+    @functools.wraps(original)
+    def connect(self):
+        code = frame_of(1).f_code
+        if code.co_name in entries and provenance.is_library(code.co_filename):
+            site = getattr(self, provenance.CREATED, None)
+        else:
+            site = walk(2)
+        previous = connecting[:]
+        connecting[0], connecting[1], connecting[2] = self, site, False
+        try:
+            return original(self)
+        finally:
+            connecting[:] = previous
+
+    base.BaseConnector.connect = connect
 
 
 class _ThreadWork:
@@ -402,7 +465,7 @@ _KNOWN_CALL_LATER = (
 )
 
 
-def _wrap_call_later() -> None:
+def _wrap_call_later(connect_code) -> None:
     # The hottest path of all: every reactor.callLater of the suite comes
     # through here (400,000 times in the stress benchmark), so capture's
     # common case, user code calling callLater, is inlined: the caller's
@@ -452,6 +515,9 @@ def _wrap_call_later() -> None:
     call_later_replaced = True
     check_callable = "callable" in names
     delayed_call = base.DelayedCall
+    connecting = _connecting
+    client = _lookup("twisted.internet.tcp", "BaseClient")
+    finish_init = getattr(getattr(client, "_finishInit", None), "__code__", None)
 
     @functools.wraps(original)
     def callLater(self, delay, callable, *args, **kw):
@@ -495,6 +561,11 @@ def _wrap_call_later() -> None:
                     call._strictclean_created = (code, frame.f_lasti, above, caller.f_lasti)
                     return call
             call._strictclean_created = (code, frame.f_lasti)
+            return call
+        if connecting[0] is not None and (code is connect_code or (code is finish_init and connecting[2])):
+            # The attempt's time limit, or the client's first step, armed
+            # inside a connect() (see _connecting): its site is connect's.
+            call._strictclean_created = connecting[1]
             return call
         # Library code: the full walk, which knows where to stop.  A
         # reactor's own callLater calling ours (the asyncio reactor's calls
@@ -768,8 +839,12 @@ def install() -> None:
     _installed = True
     atexit.register(_release_reserved_descriptor)
     unhandled.install()
-    _wrap_call_later()
+    # Before _wrap_call_later, which tells connect()'s own calls by its code.
     from twisted.internet import base
+
+    connect_code = base.BaseConnector.connect.__code__
+    _wrap_connect(base)
+    _wrap_call_later(connect_code)
 
     _carry_era_into_timed_calls(base)
     _wrap_thread_pool()
