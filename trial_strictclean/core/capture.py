@@ -103,25 +103,52 @@ def _resolve_accepted(connection) -> Era:
     """
     origin = getattr(connection, "_strictclean_accepted_in", None) or test_era[0]
     try:
-        peer = connection.getPeer()
-        wanted = (peer.host, peer.port)
-        reactor = connection.reactor
-        for other in list(reactor.getReaders()) + list(reactor.getWriters()):
-            if other is connection or getattr(other, "_strictclean_accepted_in", None) is not None:
-                continue
-            host = getattr(other, "getHost", None)
-            if host is None:
-                continue
-            address = host()
-            if (getattr(address, "host", None), getattr(address, "port", None)) == wanted:
-                found = getattr(other, ORIGIN, None)
-                if isinstance(found, Era) and found is not UNRESOLVED:
-                    origin = found
-                break
+        found = _client_end(connection)
+        if found is not None:
+            found = getattr(found, ORIGIN, None)
+            if isinstance(found, Era) and found is not UNRESOLVED:
+                origin = found
     except Exception:
         pass
     connection._strictclean_origin = origin
     return origin
+
+
+def _client_end(connection):
+    """The reactor's other end of ``connection`` (accepted), if in this process."""
+    reactor = connection.reactor
+    others = list(reactor.getReaders()) + list(reactor.getWriters())
+    peer = getattr(connection, "client", None)
+    if type(peer) is tuple and len(peer) >= 2:
+        # A TCP server end keeps its peer's address as accept() gave it:
+        # compared with each candidate's own, as getsockname() gives it, it
+        # costs no address object on either side (three per connection
+        # with getPeer() and getHost(), a fifth of all it costs us).
+        wanted = peer[:2]
+        for other in others:
+            if other is connection or getattr(other, "_strictclean_accepted_in", None) is not None:
+                continue
+            sock = getattr(other, "socket", None)
+            if sock is None or getattr(other, "_strictclean_port_origin", None) is not None:
+                continue  # not a connection: a waker, a listening port
+            try:
+                if sock.getsockname()[:2] == wanted:
+                    return other
+            except Exception:
+                continue  # a socket already closed
+        return None
+    address = connection.getPeer()
+    wanted = (address.host, address.port)
+    for other in others:
+        if other is connection or getattr(other, "_strictclean_accepted_in", None) is not None:
+            continue
+        host = getattr(other, "getHost", None)
+        if host is None:
+            continue
+        address = host()
+        if (getattr(address, "host", None), getattr(address, "port", None)) == wanted:
+            return other
+    return None
 
 
 def origin_of(obj) -> Era | None:
