@@ -211,6 +211,7 @@ def _wrap_init(cls) -> None:
     accepted = _lookup("twisted.internet.tcp", "Server")
 
     connecting = _connecting
+    walk = provenance.capture
 
     @functools.wraps(original)
     def __init__(self, *args, **kwargs):
@@ -220,7 +221,17 @@ def _wrap_init(cls) -> None:
             connecting[2] = True
             self._strictclean_created = connecting[1]
         else:
-            provenance.note_created(self)
+            # provenance.note_created() without its check for a site noted
+            # already: nothing notes one before an object is initialised,
+            # and getattr() with a default raises and clears an
+            # AttributeError inside when there is none (about 1 k
+            # instructions).  Not self.__dict__.get(): on Python 3.11+ that
+            # makes the object's attributes a real dict, and every later
+            # attribute access on it slower.
+            try:
+                self._strictclean_created = walk(2)
+            except Exception:
+                pass  # a class with __slots__ goes without a site
         try:
             if base_port is not None and isinstance(self, base_port):
                 # A listening port's era is not carried into its dispatch:
