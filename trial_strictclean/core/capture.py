@@ -215,23 +215,23 @@ def _wrap_init(cls) -> None:
 
     @functools.wraps(original)
     def __init__(self, *args, **kwargs):
-        connector = connecting[0]
-        if connector is not None and getattr(self, "connector", None) is connector and _plain_client(type(self), type(connector)):
-            # The client transport connect() is making (see _connecting).
-            connecting[2] = True
-            self._strictclean_created = connecting[1]
-        else:
-            # provenance.note_created() without its check for a site noted
-            # already: nothing notes one before an object is initialised,
-            # and getattr() with a default raises and clears an
-            # AttributeError inside when there is none (about 1 k
-            # instructions).  Not self.__dict__.get(): on Python 3.11+ that
-            # makes the object's attributes a real dict, and every later
-            # attribute access on it slower.
-            try:
+        try:
+            connector = connecting[0]
+            if connector is not None and getattr(self, "connector", None) is connector and _plain_client(type(self), type(connector)):
+                # The client transport connect() is making (see _connecting).
+                connecting[2] = True
+                self._strictclean_created = connecting[1]
+            else:
+                # provenance.note_created() without its check for a site
+                # noted already: nothing notes one before an object is
+                # initialised, and getattr() with a default raises and
+                # clears an AttributeError inside when there is none (about
+                # 1 k instructions).  Not self.__dict__.get(): on Python
+                # 3.11+ that makes the object's attributes a real dict, and
+                # every later attribute access on it slower.
                 self._strictclean_created = walk(2)
-            except Exception:
-                pass  # a class with __slots__ goes without a site
+        except Exception:
+            pass  # a class with __slots__ goes without a site
         try:
             if base_port is not None and isinstance(self, base_port):
                 # A listening port's era is not carried into its dispatch:
@@ -317,11 +317,14 @@ def _wrap_connect(base) -> None:
 
     @functools.wraps(original)
     def connect(self):
-        code = frame_of(1).f_code
-        if code.co_name in entries and provenance.is_library(code.co_filename):
-            site = getattr(self, provenance.CREATED, None)
-        else:
-            site = walk(2)
+        try:
+            code = frame_of(1).f_code
+            if code.co_name in entries and provenance.is_library(code.co_filename):
+                site = getattr(self, provenance.CREATED, None)
+            else:
+                site = walk(2)
+        except Exception:
+            site = None  # a connector of the user's that refuses attributes
         previous = connecting[:]
         connecting[0], connecting[1], connecting[2] = self, site, False
         try:
