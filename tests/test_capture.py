@@ -127,7 +127,7 @@ class ConnectSites(SynchronousTestCase):
         site = connector._strictclean_created
         self.assertEqual(site[0], self.test_connect_tcp.__code__)
         self.assertIs(connector.transport._strictclean_created, site)
-        self.assertIs(connector.timeoutID._strictclean_created, site)
+        self.assertEqual(connector.timeoutID._strictclean_created, site)
         first = [c for c in capture.new_calls if c.func == connector.transport.resolveAddress]
         self.assertEqual([c._strictclean_created for c in first], [site])
 
@@ -139,7 +139,7 @@ class ConnectSites(SynchronousTestCase):
         created = connector.transport._strictclean_created
         self.assertEqual(created[0], self.test_connect_again.__code__)
         self.assertIsNot(created, connector._strictclean_created)
-        self.assertIs(connector.timeoutID._strictclean_created, created)
+        self.assertEqual(connector.timeoutID._strictclean_created, created)
 
     def test_users_own_transport(self):
         # A connector of the user's makes its transport in user code: that
