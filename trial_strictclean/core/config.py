@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
-
 from . import baseline as baseline_file
-from .findings import KINDS
+from .findings import KINDS, Value
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,17 +33,24 @@ class ConfigError(Exception):
     """A configuration mistake; its text is the whole message for the user."""
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Value):
     """One ``ignore`` entry: leftovers of ``kind`` created ``where``."""
 
+    # A frozen plain value (findings.Value), not a @dataclass: cheaper at start-up.
+    _FIELDS = ("reason", "kind", "where", "test", "origin")
+
     reason: str
-    kind: str | None = None
-    where: str | None = None
+    kind: str | None
+    where: str | None
     # A glob on the test id: Trial's dotted id, or a pytest node id.
-    test: str | None = None
+    test: str | None
     # Where the rule was written, to name it when it is stale.
-    origin: str = ""
+    origin: str
+
+    def __init__(
+        self, reason: str, kind: str | None = None, where: str | None = None, test: str | None = None, origin: str = ""
+    ) -> None:
+        self._init({"reason": reason, "kind": kind, "where": where, "test": test, "origin": origin})
 
     def describe(self) -> str:
         parts = [
@@ -56,28 +61,55 @@ class Rule:
         return f"{self.origin} ({', '.join(parts)})"
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Value):
     """The checked settings of one run; report paths are absolute."""
 
-    json: str | None = None
-    junit_xml: str | None = None
-    github_annotations: str = "auto"
-    color: str = "auto"
-    ignore: tuple[Rule, ...] = field(default=())
+    # A frozen plain value (findings.Value), not a @dataclass: cheaper at start-up.
+    _FIELDS = (
+        "json", "junit_xml", "github_annotations", "color", "ignore", "baseline", "baseline_entries",
+        "baseline_stale", "end_of_run", "source", "origins",
+    )
+
+    json: str | None
+    junit_xml: str | None
+    github_annotations: str
+    color: str
+    ignore: tuple[Rule, ...]
     # The baseline file, its entries (read and checked here), and whether
     # its stale entries fail the run ("fail") or are only named ("report").
-    baseline: str | None = None
-    baseline_entries: tuple = field(default=())
-    baseline_stale: str = "report"
+    baseline: str | None
+    baseline_entries: tuple
+    baseline_stale: str
     # Whether what outlives every test, found at the end of the run, fails
     # the run ("fail") or is only reported ("report").
-    end_of_run: str = "fail"
+    end_of_run: str
     # The pyproject.toml the settings came from, if any.
-    source: str | None = None
+    source: str | None
     # (key, where it was set): "path [tool.trial_strictclean]" or
     # "environment variable NAME", for messages about a setting's value.
-    origins: tuple[tuple[str, str], ...] = field(default=())
+    origins: tuple[tuple[str, str], ...]
+
+    def __init__(
+        self,
+        json: str | None = None,
+        junit_xml: str | None = None,
+        github_annotations: str = "auto",
+        color: str = "auto",
+        ignore: tuple[Rule, ...] = (),
+        baseline: str | None = None,
+        baseline_entries: tuple = (),
+        baseline_stale: str = "report",
+        end_of_run: str = "fail",
+        source: str | None = None,
+        origins: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self._init(
+            {
+                "json": json, "junit_xml": junit_xml, "github_annotations": github_annotations, "color": color,
+                "ignore": ignore, "baseline": baseline, "baseline_entries": baseline_entries,
+                "baseline_stale": baseline_stale, "end_of_run": end_of_run, "source": source, "origins": origins,
+            }
+        )
 
     def origin(self, key: str) -> str | None:
         """Where ``key`` was set: a file and table, or an environment variable."""

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import FrozenInstanceError, replace
+from dataclasses import FrozenInstanceError
 from fnmatch import fnmatchcase
 
 from .baseline import Baseline, Entry
 from .config import Rule
-from .findings import Finding, Site
+from .findings import Finding, Site, replace
 from .markers import Marker, markers_of
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import inspect
 import os
-from dataclasses import dataclass
 
-from .findings import KINDS
+from .findings import KINDS, Value
 
 ATTRIBUTE = "_strictclean_ignore"
 
@@ -22,13 +21,18 @@ ATTRIBUTE = "_strictclean_ignore"
 root: str | None = None
 
 
-@dataclass(frozen=True)
-class Marker:
+class Marker(Value):
     """One ``ignore_leftovers`` decoration: no kinds means every kind."""
+
+    # A frozen plain value (findings.Value), not a @dataclass: cheaper at start-up.
+    _FIELDS = ("kinds", "reason", "origin")
 
     kinds: tuple[str, ...]
     reason: str
     origin: str
+
+    def __init__(self, kinds: tuple[str, ...], reason: str, origin: str) -> None:
+        self._init({"kinds": kinds, "reason": reason, "origin": origin})
 
     def matches(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds

@@ -640,7 +640,7 @@ def _shared(finding: Finding, owners: list) -> Finding:
     """A server end of a shared server, in the strict reading: say whose."""
     if finding.side != "server" or not finding.kind.startswith("connection-"):
         return finding
-    from dataclasses import replace
+    from ..core.findings import replace
 
     note = (
         f" The server belongs to {' and '.join(owners)}: this end of the test's connection is the test's to wait for "
@@ -655,7 +655,7 @@ def _shared(finding: Finding, owners: list) -> Finding:
 
 
 def _owned(finding: Finding, prefix: str) -> Finding:
-    from dataclasses import replace
+    from ..core.findings import replace
 
     return replace(
         finding,
