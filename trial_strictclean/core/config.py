@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from . import baseline as baseline_file
 from .findings import KINDS, Value
 
 if sys.version_info >= (3, 11):
@@ -264,6 +263,11 @@ def load(cwd: str, environ=os.environ) -> Config:
         origins[key] = f"environment variable {name}"
     origin = settings.pop("_baseline_origin", None)
     if settings.get("baseline"):
+        # Imported only when a baseline is configured: each module costs
+        # about 2 M instructions or more at pytest start-up (the assertion
+        # rewriter imports every module of this package).
+        from . import baseline as baseline_file
+
         try:
             settings["baseline_entries"] = baseline_file.load(settings["baseline"])
         except baseline_file.BaselineError as error:

@@ -41,6 +41,11 @@ KINDS = (
 # outlives every test (Session.finish: the end of the run).
 RUN_LEVEL = "run-level"
 
+# The attribute of a test function or class that holds its
+# ``@ignore_leftovers`` markers (core/markers.py).  Here, not there, for the
+# pytest adapter: a run whose tests use no marker never imports markers.py.
+ATTRIBUTE = "_strictclean_ignore"
+
 
 class Value:
     """

@@ -20,23 +20,62 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import FrozenInstanceError
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
-from .baseline import Baseline, Entry
 from .config import Rule
-from .findings import Finding, Site, replace
-from .markers import Marker, markers_of
+from .findings import ATTRIBUTE, Finding, Site, Value, replace
+
+if TYPE_CHECKING:
+    from .baseline import Baseline, Entry
+    from .markers import Marker
 
 
-class Ignored:
+def markers_of(test) -> tuple[Marker, ...]:
+    """The markers that apply to ``test``: its method's, then its classes'."""
+    # Here rather than in markers.py, which makes them: core/markers.py
+    # and core/baseline.py are imported only when first needed (a marker
+    # made, a baseline configured), as each module costs about 2 M
+    # instructions or more at pytest start-up and a typical run needs
+    # neither.
+    found: list[Marker] = []
+    method = getattr(test, getattr(test, "_testMethodName", "") or "", None)
+    function = getattr(method, "__func__", method)
+    if function is not None and not isinstance(function, type):
+        found += getattr(function, ATTRIBUTE, ())
+    for cls in type(test).__mro__:
+        found += cls.__dict__.get(ATTRIBUTE, ())
+    return tuple(found)
+
+
+class _NoBaseline:
+    """
+    The baseline of a run that has none: what ``baseline.Baseline()`` is
+    (no entries, never hit, never stale), without importing baseline.py.
+    """
+
+    entries: tuple = ()
+    source = ""
+    tests: frozenset = frozenset()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def find(self, test_id: str, finding: Finding) -> None:
+        return None
+
+    def hit(self, test_id: str, finding: Finding) -> bool:
+        return False
+
+    def stale(self, ran) -> list:
+        return []
+
+
+class Ignored(Value):
     """A finding that a rule or a marker accepted."""
 
-    # Written out as the @dataclass(frozen=True) it was (same fields,
-    # defaults, equality, hash, repr, immutability): a dataclass's methods
-    # are generated and compiled at import, which every run pays at
-    # start-up, some 3 M instructions for this one.
-    __match_args__ = ("test_id", "finding", "by", "rule", "marker")
+    # A frozen plain value (findings.Value), not a @dataclass: cheaper at start-up.
+    _FIELDS = ("test_id", "finding", "by", "rule", "marker")
 
     test_id: str
     finding: Finding
@@ -49,35 +88,7 @@ class Ignored:
     def __init__(
         self, test_id: str, finding: Finding, by: str, rule: int | None = None, marker: Marker | None = None
     ) -> None:
-        set_field = object.__setattr__
-        set_field(self, "test_id", test_id)
-        set_field(self, "finding", finding)
-        set_field(self, "by", by)
-        set_field(self, "rule", rule)
-        set_field(self, "marker", marker)
-
-    def _values(self) -> tuple:
-        return (self.test_id, self.finding, self.by, self.rule, self.marker)
-
-    def __setattr__(self, name, value):
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name):
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other):
-        if other.__class__ is self.__class__:
-            return self._values() == other._values()
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__qualname__}(test_id={self.test_id!r}, finding={self.finding!r}, by={self.by!r}, "
-            f"rule={self.rule!r}, marker={self.marker!r})"
-        )
+        self._init({"test_id": test_id, "finding": finding, "by": by, "rule": rule, "marker": marker})
 
     def to_dict(self) -> dict:
         marker = self.marker
@@ -92,6 +103,8 @@ class Ignored:
     @classmethod
     def from_dict(cls, data: dict) -> Ignored:
         marker = data.get("marker")
+        if marker is not None:
+            from .markers import Marker
         return cls(
             str(data["test_id"]),
             Finding.from_dict(data["finding"]),
@@ -138,7 +151,7 @@ class Triage:
     def __init__(self, rules: tuple[Rule, ...], root: str, baseline: Baseline | None = None) -> None:
         self.rules = tuple(rules)
         self.root = root
-        self.baseline = baseline if baseline is not None else Baseline()
+        self.baseline = baseline if baseline is not None else _NoBaseline()
         # Tests of the baseline that ran: only their entries can be stale.
         self._baseline_ran: set[str] = set()
         # Ignored findings, and known ones (``finding.baseline``), in order.

@@ -27,10 +27,9 @@ import traceback
 import pytest
 
 from ..core import capture, config as settings_module
-from ..core.findings import Finding
+from ..core.findings import ATTRIBUTE, Finding
 from ..core.ignore import Ignored
 from ..core.inspection import Leftovers, Window, merge, still_held
-from ..core.markers import ATTRIBUTE
 from ..core.session_factory import new_session
 from ..render.report_files import Reports, check_writable
 
