@@ -14,7 +14,6 @@ import os
 import tempfile
 import time
 import weakref
-
 from typing import TYPE_CHECKING
 
 from ..core.config import Config, ConfigError
