@@ -20,85 +20,40 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import FrozenInstanceError, replace
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
-from .baseline import Baseline, Entry
 from .config import Rule
-from .findings import Finding, Site
-from .markers import Marker, markers_of
+# Ignored and markers_of live in findings.py (a run without policy needs
+# them, not this module: core/untriaged.py); named here too.
+from .findings import Finding, Ignored, Site, markers_of, replace
+
+if TYPE_CHECKING:
+    from .baseline import Baseline, Entry
+    from .markers import Marker
 
 
-class Ignored:
-    """A finding that a rule or a marker accepted."""
+class _NoBaseline:
+    """
+    The baseline of a run that has none: what ``baseline.Baseline()`` is
+    (no entries, never hit, never stale), without importing baseline.py.
+    """
 
-    # Written out as the @dataclass(frozen=True) it was (same fields,
-    # defaults, equality, hash, repr, immutability): a dataclass's methods
-    # are generated and compiled at import, which every run pays at
-    # start-up, some 3 M instructions for this one.
-    __match_args__ = ("test_id", "finding", "by", "rule", "marker")
+    entries: tuple = ()
+    source = ""
+    tests: frozenset = frozenset()
 
-    test_id: str
-    finding: Finding
-    by: str
-    # Which rule (its index in the configuration) or marker accepted it, so
-    # that another process can count the hit against the same one.
-    rule: int | None
-    marker: Marker | None
+    def __bool__(self) -> bool:
+        return False
 
-    def __init__(
-        self, test_id: str, finding: Finding, by: str, rule: int | None = None, marker: Marker | None = None
-    ) -> None:
-        set_field = object.__setattr__
-        set_field(self, "test_id", test_id)
-        set_field(self, "finding", finding)
-        set_field(self, "by", by)
-        set_field(self, "rule", rule)
-        set_field(self, "marker", marker)
+    def find(self, test_id: str, finding: Finding) -> None:
+        return None
 
-    def _values(self) -> tuple:
-        return (self.test_id, self.finding, self.by, self.rule, self.marker)
+    def hit(self, test_id: str, finding: Finding) -> bool:
+        return False
 
-    def __setattr__(self, name, value):
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name):
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other):
-        if other.__class__ is self.__class__:
-            return self._values() == other._values()
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__qualname__}(test_id={self.test_id!r}, finding={self.finding!r}, by={self.by!r}, "
-            f"rule={self.rule!r}, marker={self.marker!r})"
-        )
-
-    def to_dict(self) -> dict:
-        marker = self.marker
-        return {
-            "test_id": self.test_id,
-            "finding": self.finding.to_dict(),
-            "by": self.by,
-            "rule": self.rule,
-            "marker": None if marker is None else [list(marker.kinds), marker.reason, marker.origin],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Ignored:
-        marker = data.get("marker")
-        return cls(
-            str(data["test_id"]),
-            Finding.from_dict(data["finding"]),
-            str(data["by"]),
-            data.get("rule"),
-            None if marker is None else Marker(tuple(marker[0]), marker[1], marker[2]),
-        )
+    def stale(self, ran) -> list:
+        return []
 
 
 class _Modules:
@@ -138,7 +93,7 @@ class Triage:
     def __init__(self, rules: tuple[Rule, ...], root: str, baseline: Baseline | None = None) -> None:
         self.rules = tuple(rules)
         self.root = root
-        self.baseline = baseline if baseline is not None else Baseline()
+        self.baseline = baseline if baseline is not None else _NoBaseline()
         # Tests of the baseline that ran: only their entries can be stale.
         self._baseline_ran: set[str] = set()
         # Ignored findings, and known ones (``finding.baseline``), in order.

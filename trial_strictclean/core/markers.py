@@ -3,17 +3,16 @@ The in-code way to accept a leftover: ``@ignore_leftovers(kind, ..., reason=...)
 on a test method or on a test class (and so on all its tests).
 
 Kept free of Twisted imports: test modules import it at collection time.
+The markers are read where they are applied (``ignore.markers_of``): a run
+whose tests use none never imports this module.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-from dataclasses import dataclass
 
-from .findings import KINDS
-
-ATTRIBUTE = "_strictclean_ignore"
+from .findings import ATTRIBUTE, KINDS, Value
 
 # The folder trial was started in.  A marker names its file relative to it,
 # as it is when Trial imports the test modules; a ``trial -j`` worker imports
@@ -22,13 +21,18 @@ ATTRIBUTE = "_strictclean_ignore"
 root: str | None = None
 
 
-@dataclass(frozen=True)
-class Marker:
+class Marker(Value):
     """One ``ignore_leftovers`` decoration: no kinds means every kind."""
+
+    # A frozen plain value (findings.Value), not a @dataclass: cheaper at start-up.
+    _FIELDS = ("kinds", "reason", "origin")
 
     kinds: tuple[str, ...]
     reason: str
     origin: str
+
+    def __init__(self, kinds: tuple[str, ...], reason: str, origin: str) -> None:
+        self._init({"kinds": kinds, "reason": reason, "origin": origin})
 
     def matches(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
@@ -81,14 +85,3 @@ def ignore_leftovers(*kinds: str, reason: str):
 
     return decorate
 
-
-def markers_of(test) -> tuple[Marker, ...]:
-    """The markers that apply to ``test``: its method's, then its classes'."""
-    found: list[Marker] = []
-    method = getattr(test, getattr(test, "_testMethodName", "") or "", None)
-    function = getattr(method, "__func__", method)
-    if function is not None and not isinstance(function, type):
-        found += getattr(function, ATTRIBUTE, ())
-    for cls in type(test).__mro__:
-        found += cls.__dict__.get(ATTRIBUTE, ())
-    return tuple(found)

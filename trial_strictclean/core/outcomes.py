@@ -13,38 +13,60 @@ from __future__ import annotations
 import inspect
 import os
 import time
-from dataclasses import dataclass
 
 from twisted.python.failure import Failure
 
-from .findings import Finding, Site
+from .findings import Finding, Site, Value
 from .provenance import is_library
 
 OUTCOMES = ("passed", "failed", "error", "skipped", "expected-failure", "unexpected-success", "interrupted")
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Value):
     """A failure, error or skip as Trial reported it, ready to render."""
+
+    # Frozen plain values (findings.Value), not @dataclasses: cheaper at start-up.
+    _FIELDS = ("flavor", "type", "message", "text", "site")
 
     flavor: str  # "failure", "error", "skipped", "expected-failure"
     type: str
     message: str
     text: str
     # The innermost frame of the test's own code, for annotations.
-    site: Site | None = None
+    site: Site | None
+
+    def __init__(self, flavor: str, type: str, message: str, text: str, site: Site | None = None) -> None:
+        self._init({"flavor": flavor, "type": type, "message": message, "text": text, "site": site})
 
 
-@dataclass(frozen=True)
-class TestRecord:
+class TestRecord(Value):
+    _FIELDS = ("id", "outcome", "duration", "findings", "problems", "file", "line")
+
     id: str
     outcome: str
     duration: float
-    findings: tuple[Finding, ...] = ()
-    problems: tuple[Problem, ...] = ()
+    findings: tuple[Finding, ...]
+    problems: tuple[Problem, ...]
     # Where the test is defined (relative to the run's root when inside it).
-    file: str | None = None
-    line: int | None = None
+    file: str | None
+    line: int | None
+
+    def __init__(
+        self,
+        id: str,
+        outcome: str,
+        duration: float,
+        findings: tuple[Finding, ...] = (),
+        problems: tuple[Problem, ...] = (),
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self._init(
+            {
+                "id": id, "outcome": outcome, "duration": duration, "findings": findings, "problems": problems,
+                "file": file, "line": line,
+            }
+        )
 
     @property
     def dirty(self) -> bool:

@@ -10,14 +10,13 @@ import inspect
 import sys
 import threading
 import traceback
-from dataclasses import replace
 
 from twisted.internet.base import DelayedCall
 from twisted.python import log
 
 from . import capture
 from .capture import Registered, _ThreadWork
-from .findings import RUN_LEVEL, Finding
+from .findings import RUN_LEVEL, Finding, replace
 from . import unhandled
 from .inspection import Snapshot, mark_judged, outliving, remove_own, settle_threads, spin, take_foreign
 

@@ -12,8 +12,7 @@ counts a worker's ignored findings with ``Triage.merge``.
 from __future__ import annotations
 
 from . import config
-from .baseline import Baseline
-from .ignore import Triage
+from .untriaged import new_triage
 from .session import Session
 
 
@@ -23,7 +22,15 @@ def new_session(root: str, settings: config.Config, warn, report) -> Session:
     runner's way to deliver a verdict (``Session.report``).
     """
     session = Session(root, warn=warn)
-    triage = Triage(settings.ignore, root, Baseline(settings.baseline_entries, settings.baseline or ""))
+    baseline = None
+    if settings.baseline or settings.baseline_entries:
+        # Only with a baseline: without one the triage's empty default
+        # stands in and core/baseline.py is never imported (each module
+        # costs about 2 M instructions or more at pytest start-up).
+        from .baseline import Baseline
+
+        baseline = Baseline(settings.baseline_entries, settings.baseline or "")
+    triage = new_triage(settings.ignore, root, baseline)
     session.triage = triage
     # Known findings (the baseline) are decided as the verdict is delivered,
     # after the session said what became of each leftover.

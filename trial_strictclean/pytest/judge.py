@@ -27,10 +27,8 @@ import traceback
 import pytest
 
 from ..core import capture, config as settings_module
-from ..core.findings import Finding
-from ..core.ignore import Ignored
+from ..core.findings import ATTRIBUTE, Finding, Ignored
 from ..core.inspection import Leftovers, Window, merge, still_held
-from ..core.markers import ATTRIBUTE
 from ..core.session_factory import new_session
 from ..render.report_files import Reports, check_writable
 
@@ -640,7 +638,7 @@ def _shared(finding: Finding, owners: list) -> Finding:
     """A server end of a shared server, in the strict reading: say whose."""
     if finding.side != "server" or not finding.kind.startswith("connection-"):
         return finding
-    from dataclasses import replace
+    from ..core.findings import replace
 
     note = (
         f" The server belongs to {' and '.join(owners)}: this end of the test's connection is the test's to wait for "
@@ -655,7 +653,7 @@ def _shared(finding: Finding, owners: list) -> Finding:
 
 
 def _owned(finding: Finding, prefix: str) -> Finding:
-    from dataclasses import replace
+    from ..core.findings import replace
 
     return replace(
         finding,

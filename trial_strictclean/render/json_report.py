@@ -16,11 +16,10 @@ line (``trial-strictclean merge`` and ``baseline``).
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import os
 from collections import Counter
 
-from ..core.findings import Finding, Site
+from ..core.findings import Finding, Site, replace
 from ..core.outcomes import OUTCOMES, Problem, TestRecord
 
 SCHEMA = "trial-strictclean/2"

@@ -14,10 +14,14 @@ import os
 import tempfile
 import time
 import weakref
+from typing import TYPE_CHECKING
 
 from ..core.config import Config, ConfigError
-from ..core.ignore import Triage
-from ..core.outcomes import Outcomes
+from ..core.untriaged import new_triage
+
+if TYPE_CHECKING:
+    from ..core.ignore import Triage
+    from ..core.outcomes import Outcomes
 
 # The quickest JUnit rewrite interval, and how many times the cost of one
 # write we wait before the next.
@@ -73,6 +77,40 @@ def check_writable(config: Config) -> None:
             raise ConfigError(f"{setting}: cannot write a file there")
 
 
+class _NothingRecorded:
+    """
+    ``Reports.outcomes`` of a run without a report file that lists every
+    test, until a test has something to record: then the real
+    ``core.outcomes.Outcomes`` takes its place (any attribute asked of this
+    one makes it).  A run whose tests all pass never imports
+    core/outcomes.py: each module costs about 2 M instructions or more at
+    pytest start-up (the assertion rewriter imports every module of ours).
+    """
+
+    every_test = False
+
+    def __init__(self, reports: Reports) -> None:
+        self._reports = reports
+
+    def _outcomes(self) -> Outcomes:
+        outcomes = self._reports.outcomes
+        if outcomes is self:
+            from ..core.outcomes import Outcomes
+
+            outcomes = self._reports.outcomes = Outcomes(self._reports.root, every_test=False)
+        return outcomes
+
+    def records(self) -> list:
+        outcomes = self._reports.outcomes
+        return [] if outcomes is self else outcomes.records()
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            # Probes of protocols (copy, pickle, ...) make nothing.
+            raise AttributeError(name)
+        return getattr(self._outcomes(), name)
+
+
 class Reports:
     """The records, ignore rules and report files of one run."""
 
@@ -80,9 +118,14 @@ class Reports:
         self.config = config
         self.root = root
         self._warn = warn
-        self.outcomes = Outcomes(root, every_test=bool(config.json or config.junit_xml))
+        if config.json or config.junit_xml:
+            from ..core.outcomes import Outcomes
+
+            self.outcomes = Outcomes(root, every_test=True)
+        else:
+            self.outcomes = _NothingRecorded(self)
         # The judging session's triage, whose count the summary shows.
-        self.triage = triage if triage is not None else Triage(config.ignore, root)
+        self.triage = triage if triage is not None else new_triage(config.ignore, root)
         self.started = time.time()
         self.finished = False
         self._next_junit = 0.0

@@ -9,12 +9,17 @@ were written.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from ..core.baseline import Entry
-from ..core.findings import Finding
-from ..core.ignore import Ignored
-from ..core.outcomes import TestRecord
+from ..core.findings import Finding, Ignored
 from .text import WIDTH, items, render, run_level_headline, wrap
+
+if TYPE_CHECKING:
+    # Named in annotations only: a summary of a run without a baseline
+    # does not import core/baseline.py (each module costs about 2 M
+    # instructions or more under pytest's assertion rewriter).
+    from ..core.baseline import Entry
+    from ..core.outcomes import TestRecord
 
 # Creation sites listed; the rest are counted on one line.
 MAX_SITES = 8

@@ -12,9 +12,7 @@ an odd object (a finding that says less is better than a lost verdict).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from ..findings import Finding
+from ..findings import Finding, replace
 from ..inspection import Leftovers
 from .calls import call_finding
 from .cleanups import order_of, order_text

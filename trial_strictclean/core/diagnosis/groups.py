@@ -13,9 +13,7 @@ number, and the group gets one fix.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from ..findings import Finding
+from ..findings import Finding, replace
 from .common import Context, address, is_a, phrase, safe, unwrap_protocol, when_done
 from .naming import line_name, name_for, source_line
 
