@@ -3,20 +3,13 @@ Findings: what a test left in the reactor, as plain values.
 
 Everything here is data that crosses boundaries (the text renderer, JSON,
 JUnit, another process under ``trial -j``), so it is frozen, holds only
-strings, numbers and tuples, and converts to and from plain dicts: the
-findings, and what a marker or rule accepted of them (``Ignored``).  Also
-how a test carries its ``@ignore_leftovers`` markers (``ATTRIBUTE``,
-``markers_of``), read by every run, made only by core/markers.py.
+strings, numbers and tuples, and converts to and from plain dicts.
 """
 
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
 from operator import attrgetter
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .markers import Marker
 
 # The public names of the kinds of leftover: JSON, JUnit and the docs use
 # them, so they only ever grow.
@@ -52,21 +45,6 @@ RUN_LEVEL = "run-level"
 # ``@ignore_leftovers`` markers (core/markers.py).  Here, not there, for the
 # pytest adapter: a run whose tests use no marker never imports markers.py.
 ATTRIBUTE = "_strictclean_ignore"
-
-
-def markers_of(test) -> tuple:
-    """The markers that apply to ``test``: its method's, then its classes'."""
-    # Here rather than in markers.py, which makes them: a run whose tests
-    # have no marker never imports markers.py (each module costs about 2 M
-    # instructions or more at pytest start-up).
-    found: list = []
-    method = getattr(test, getattr(test, "_testMethodName", "") or "", None)
-    function = getattr(method, "__func__", method)
-    if function is not None and not isinstance(function, type):
-        found += getattr(function, ATTRIBUTE, ())
-    for cls in type(test).__mro__:
-        found += cls.__dict__.get(ATTRIBUTE, ())
-    return tuple(found)
 
 
 class Value:
@@ -224,47 +202,3 @@ class Finding(Value):
         # Data from a newer release may carry fields this one does not know.
         known = cls._FIELDS
         return cls(**{k: v for k, v in values.items() if k in known})
-
-
-class Ignored(Value):
-    """A finding that a rule or a marker accepted."""
-
-    # A frozen plain value, not a @dataclass: cheaper at start-up.  Made by
-    # ignore.Triage; here because it crosses processes like a Finding.
-    _FIELDS = ("test_id", "finding", "by", "rule", "marker")
-
-    test_id: str
-    finding: Finding
-    by: str
-    # Which rule (its index in the configuration) or marker accepted it, so
-    # that another process can count the hit against the same one.
-    rule: int | None
-    marker: Marker | None
-
-    def __init__(
-        self, test_id: str, finding: Finding, by: str, rule: int | None = None, marker: Marker | None = None
-    ) -> None:
-        self._init({"test_id": test_id, "finding": finding, "by": by, "rule": rule, "marker": marker})
-
-    def to_dict(self) -> dict:
-        marker = self.marker
-        return {
-            "test_id": self.test_id,
-            "finding": self.finding.to_dict(),
-            "by": self.by,
-            "rule": self.rule,
-            "marker": None if marker is None else [list(marker.kinds), marker.reason, marker.origin],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Ignored:
-        marker = data.get("marker")
-        if marker is not None:
-            from .markers import Marker
-        return cls(
-            str(data["test_id"]),
-            Finding.from_dict(data["finding"]),
-            str(data["by"]),
-            data.get("rule"),
-            None if marker is None else Marker(tuple(marker[0]), marker[1], marker[2]),
-        )

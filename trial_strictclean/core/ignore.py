@@ -24,13 +24,28 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 from .config import Rule
-# Ignored and markers_of live in findings.py (a run without policy needs
-# them, not this module: core/untriaged.py); named here too.
-from .findings import Finding, Ignored, Site, markers_of, replace
+from .findings import ATTRIBUTE, Finding, Site, Value, replace
 
 if TYPE_CHECKING:
     from .baseline import Baseline, Entry
     from .markers import Marker
+
+
+def markers_of(test) -> tuple[Marker, ...]:
+    """The markers that apply to ``test``: its method's, then its classes'."""
+    # Here rather than in markers.py, which makes them: core/markers.py
+    # and core/baseline.py are imported only when first needed (a marker
+    # made, a baseline configured), as each module costs about 2 M
+    # instructions or more at pytest start-up and a typical run needs
+    # neither.
+    found: list[Marker] = []
+    method = getattr(test, getattr(test, "_testMethodName", "") or "", None)
+    function = getattr(method, "__func__", method)
+    if function is not None and not isinstance(function, type):
+        found += getattr(function, ATTRIBUTE, ())
+    for cls in type(test).__mro__:
+        found += cls.__dict__.get(ATTRIBUTE, ())
+    return tuple(found)
 
 
 class _NoBaseline:
@@ -54,6 +69,49 @@ class _NoBaseline:
 
     def stale(self, ran) -> list:
         return []
+
+
+class Ignored(Value):
+    """A finding that a rule or a marker accepted."""
+
+    # A frozen plain value (findings.Value), not a @dataclass: cheaper at start-up.
+    _FIELDS = ("test_id", "finding", "by", "rule", "marker")
+
+    test_id: str
+    finding: Finding
+    by: str
+    # Which rule (its index in the configuration) or marker accepted it, so
+    # that another process can count the hit against the same one.
+    rule: int | None
+    marker: Marker | None
+
+    def __init__(
+        self, test_id: str, finding: Finding, by: str, rule: int | None = None, marker: Marker | None = None
+    ) -> None:
+        self._init({"test_id": test_id, "finding": finding, "by": by, "rule": rule, "marker": marker})
+
+    def to_dict(self) -> dict:
+        marker = self.marker
+        return {
+            "test_id": self.test_id,
+            "finding": self.finding.to_dict(),
+            "by": self.by,
+            "rule": self.rule,
+            "marker": None if marker is None else [list(marker.kinds), marker.reason, marker.origin],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Ignored:
+        marker = data.get("marker")
+        if marker is not None:
+            from .markers import Marker
+        return cls(
+            str(data["test_id"]),
+            Finding.from_dict(data["finding"]),
+            str(data["by"]),
+            data.get("rule"),
+            None if marker is None else Marker(tuple(marker[0]), marker[1], marker[2]),
+        )
 
 
 class _Modules:

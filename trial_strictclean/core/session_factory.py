@@ -12,7 +12,7 @@ counts a worker's ignored findings with ``Triage.merge``.
 from __future__ import annotations
 
 from . import config
-from .untriaged import new_triage
+from .ignore import Triage
 from .session import Session
 
 
@@ -30,7 +30,7 @@ def new_session(root: str, settings: config.Config, warn, report) -> Session:
         from .baseline import Baseline
 
         baseline = Baseline(settings.baseline_entries, settings.baseline or "")
-    triage = new_triage(settings.ignore, root, baseline)
+    triage = Triage(settings.ignore, root, baseline)
     session.triage = triage
     # Known findings (the baseline) are decided as the verdict is delivered,
     # after the session said what became of each leftover.

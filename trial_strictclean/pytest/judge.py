@@ -27,7 +27,8 @@ import traceback
 import pytest
 
 from ..core import capture, config as settings_module
-from ..core.findings import ATTRIBUTE, Finding, Ignored
+from ..core.findings import ATTRIBUTE, Finding
+from ..core.ignore import Ignored
 from ..core.inspection import Leftovers, Window, merge, still_held
 from ..core.session_factory import new_session
 from ..render.report_files import Reports, check_writable

@@ -17,10 +17,9 @@ import weakref
 from typing import TYPE_CHECKING
 
 from ..core.config import Config, ConfigError
-from ..core.untriaged import new_triage
+from ..core.ignore import Triage
 
 if TYPE_CHECKING:
-    from ..core.ignore import Triage
     from ..core.outcomes import Outcomes
 
 # The quickest JUnit rewrite interval, and how many times the cost of one
@@ -125,7 +124,7 @@ class Reports:
         else:
             self.outcomes = _NothingRecorded(self)
         # The judging session's triage, whose count the summary shows.
-        self.triage = triage if triage is not None else new_triage(config.ignore, root)
+        self.triage = triage if triage is not None else Triage(config.ignore, root)
         self.started = time.time()
         self.finished = False
         self._next_junit = 0.0
