@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ..core.findings import Finding, Ignored
+from ..core.findings import Finding
+from ..core.ignore import Ignored
 from .text import WIDTH, items, render, run_level_headline, wrap
 
 if TYPE_CHECKING:
