@@ -178,17 +178,14 @@ class StrictClean:
         self._shown_notes: list[str] = []
         # Reports are kept where the results arrive: not in an xdist worker.
         self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
-        if self.reports is None:
-            # Nothing to record here (an xdist worker): its records are kept
-            # where the reports arrive.  Not a routine, so pluggy does not
-            # register it at all: three calls fewer per test.
-            self.pytest_runtest_logreport = None
         self._test = None
         # The test during which fixture ownership failed: not judged.
         self._unsure = None
         self._judging = None
-        # (item, verdict) of the test just judged, if it has anything to
-        # carry to its teardown report (_judge).
+        # The item just judged here, until its teardown report goes by
+        # (pytest_runtest_logreport), and its verdict, if it has anything
+        # to carry to that report (_judge).
+        self._judged = None
         self._verdict = None
         self._owners: dict = {}
         # What outlived every test in each xdist worker (controller).
@@ -344,7 +341,8 @@ class StrictClean:
         if self._finished:
             self._finished = []
         self._unsure = None
-        self._verdict = (item, verdict) if verdict is not None else None
+        self._judged = item
+        self._verdict = verdict
         return verdict
 
     # -- fixtures with a wider scope ----------------------------------------
@@ -428,32 +426,34 @@ class StrictClean:
 
     # -- results, wherever they arrive --------------------------------------
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        report = yield
-        if call.when == "teardown":
-            kept, self._verdict = self._verdict, None
-            if kept is not None and kept[0] is item:
-                findings, text, ignored, shared = kept[1]
-                if findings:
-                    report.strictclean = [f.to_dict() for f in findings]
-                    if not (call.excinfo is not None and isinstance(call.excinfo.value, DirtyReactor)):
-                        report.sections.append(("trial-strictclean", text))
-                    else:
-                        report.longrepr = text.rstrip("\n")
-                if ignored:
-                    report.strictclean_ignored = [i.to_dict() for i in ignored]
-                if shared:
-                    report.strictclean_shared = list(shared)
-            # self._not_blamed(), inlined: once per test.
-            unsent = self.inherited + self.session.not_theirs - self._sent
-            if unsent:
-                report.strictclean_inherited = unsent
-                self._sent += unsent
-            if len(self._notes) > self._notes_sent:
-                report.strictclean_notes = self._notes[self._notes_sent :]
-                self._notes_sent = len(self._notes)
-        return report
+    def _carry(self, report) -> None:
+        """
+        Put on the teardown report of the test judged here its verdict, and
+        what this process has not yet reported: the count of objects not
+        blamed, our notes (from an xdist worker, reports are the only way
+        out).
+        """
+        item, self._judged = self._judged, None
+        verdict, self._verdict = self._verdict, None
+        if verdict is not None and report.nodeid == item.nodeid:
+            findings, text, ignored, shared = verdict
+            if findings:
+                report.strictclean = [f.to_dict() for f in findings]
+                if report.failed and _dirty_reactor(report):
+                    report.longrepr = text.rstrip("\n")
+                else:
+                    report.sections.append(("trial-strictclean", text))
+            if ignored:
+                report.strictclean_ignored = [i.to_dict() for i in ignored]
+            if shared:
+                report.strictclean_shared = list(shared)
+        unsent = self._not_blamed() - self._sent
+        if unsent:
+            report.strictclean_inherited = unsent
+            self._sent += unsent
+        if len(self._notes) > self._notes_sent:
+            report.strictclean_notes = self._notes[self._notes_sent :]
+            self._notes_sent = len(self._notes)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_report_to_serializable(self, config, report):
@@ -473,7 +473,15 @@ class StrictClean:
                     setattr(report, name, data[name])
         return report
 
+    # First of all: the teardown report of a test judged here gets what it
+    # carries before anything reads it (xdist's serialization in a worker,
+    # -x, --lf, junitxml, the terminal).  Done here rather than in a
+    # pytest_runtest_makereport wrapper, which pluggy would call, as a
+    # generator, for each of the three phases of every test.
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report) -> None:
+        if self._judged is not None and report.when == "teardown":
+            self._carry(report)
         reports = self.reports
         if reports is None:
             return
@@ -687,6 +695,17 @@ def _plain(cls) -> bool:
         and not hasattr(cls, "__getattr__")
         and not any(hasattr(cls, name) for name in _OURS)
     )
+
+
+# How pytest states the teardown's exception when it is our DirtyReactor
+# (``report.longrepr.reprcrash.message``, whatever --tb says).
+_DIRTY_REACTOR = f"{DirtyReactor.__module__}.{DirtyReactor.__qualname__}: "
+
+
+def _dirty_reactor(report) -> bool:
+    """Whether the report's phase failed with our DirtyReactor (not another error of its teardown)."""
+    message = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
+    return isinstance(message, str) and message.startswith(_DIRTY_REACTOR)
 
 
 def _ours(text: str) -> bool:
