@@ -178,6 +178,8 @@ class StrictClean:
         self._shown_notes: list[str] = []
         # Reports are kept where the results arrive: not in an xdist worker.
         self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
+        # Where passed phases need no record (pytest_runtest_logreport).
+        self._passes_unrecorded = self.reports is not None and not self.reports.outcomes.every_test
         self._test = None
         # The test during which fixture ownership failed: not judged.
         self._unsure = None
@@ -447,7 +449,8 @@ class StrictClean:
                 report.strictclean_ignored = [i.to_dict() for i in ignored]
             if shared:
                 report.strictclean_shared = list(shared)
-        unsent = self._not_blamed() - self._sent
+        # self._not_blamed(), inlined: once per test.
+        unsent = self.inherited + self.session.not_theirs - self._sent
         if unsent:
             report.strictclean_inherited = unsent
             self._sent += unsent
@@ -482,17 +485,22 @@ class StrictClean:
     def pytest_runtest_logreport(self, report) -> None:
         if self._judged is not None and report.when == "teardown":
             self._carry(report)
+        # ``outcome`` rather than the ``passed`` property: one Python call
+        # fewer, three times per test.
+        if self._passes_unrecorded and report.outcome == "passed":
+            # Nothing to keep: a passed phase is recorded only when a report
+            # file lists every test.  Nor a JUnit file to rewrite
+            # (reports.test_done): there is none when not every test is
+            # recorded.  What a passed phase may still bring is an
+            # unexpected success (``wasxfail``, on a call) or what a test
+            # judged here or in an xdist worker carries (on a teardown):
+            # nothing on a setup.
+            if report.when == "setup" or not _has_ours(report):
+                return
         reports = self.reports
         if reports is None:
             return
         outcomes = reports.outcomes
-        if not outcomes.every_test and report.passed:
-            # Nothing to keep: a passed phase is recorded only when a report
-            # file lists every test (three of these per test, every test).
-            # Nor a JUnit file to rewrite (reports.test_done): there is
-            # none when not every test is recorded.
-            if not _has_ours(report):
-                return
         test = _Reported(report, self.rootpath)
         when = report.when
         if when == "setup":
