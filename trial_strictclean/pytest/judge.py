@@ -495,7 +495,8 @@ class StrictClean:
             # unexpected success (``wasxfail``, on a call) or what a test
             # judged here or in an xdist worker carries (on a teardown):
             # nothing on a setup.
-            if report.when == "setup" or not _has_ours(report):
+            when = report.when
+            if when == "setup" or not _has_ours(report, when):
                 return
         reports = self.reports
         if reports is None:
@@ -680,14 +681,20 @@ def _owned(finding: Finding, prefix: str) -> Finding:
     )
 
 
-def _has_ours(report) -> bool:
-    """Whether the report carries anything of ours, or is an unexpected success."""
-    # Three times per test: one look at the instance's attributes, where
-    # pytest, xdist and we put these, rather than six hasattr().
+def _has_ours(report, when: str = "") -> bool:
+    """
+    Whether the report carries anything of ours, or is an unexpected
+    success.  Of a call's report, only the latter: ``_carry`` puts ours on
+    teardown reports only.
+    """
+    # Twice per test: one look at the instance's attributes, where pytest,
+    # xdist and we put these, rather than six hasattr().
     plain = _plain_reports.get(type(report))
     if plain is None:
         plain = _plain_reports[type(report)] = _plain(type(report))
     if plain:
+        if when == "call":
+            return "wasxfail" in report.__dict__
         return not _OURS.isdisjoint(report.__dict__)
     return any(hasattr(report, name) for name in _OURS)
 
