@@ -458,24 +458,6 @@ class StrictClean:
             report.strictclean_notes = self._notes[self._notes_sent :]
             self._notes_sent = len(self._notes)
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_report_to_serializable(self, config, report):
-        data = yield
-        if data is not None:
-            for name in _CARRIED:
-                if hasattr(report, name):
-                    data[name] = getattr(report, name)
-        return data
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_report_from_serializable(self, config, data):
-        report = yield
-        if report is not None:
-            for name in _CARRIED:
-                if name in data:
-                    setattr(report, name, data[name])
-        return report
-
     # First of all: the teardown report of a test judged here gets what it
     # carries before anything reads it (xdist's serialization in a worker,
     # -x, --lf, junitxml, the terminal).  Done here rather than in a
@@ -766,7 +748,11 @@ def _skip_reason(report) -> str:
     return str(longrepr)
 
 
-# Report attributes of ours, carried from an xdist worker to the controller.
+# Report attributes of ours, carried from an xdist worker to the controller
+# as pytest carries any attribute of a report: its serialization copies the
+# report's __dict__, and TestReport(**data) sets what it does not know as
+# attributes.  No report_to/from_serializable wrapper of ours (three calls
+# per test in each process) adds anything to that.
 _CARRIED = (
     "strictclean", "strictclean_ignored", "strictclean_shared", "strictclean_inherited", "strictclean_notes",
 )
