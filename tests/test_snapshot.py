@@ -8,7 +8,9 @@ while a test has emptied sys.modules.
 
 from __future__ import annotations
 
+import os
 import sys
+from unittest import SkipTest
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -86,6 +88,97 @@ class Look(SynchronousTestCase):
         reactor.readers = [theirs, mine]
         snapshot.adopt(inspection.Leftovers(readers=[theirs]))
         self.assertEqual(snapshot.look(reactor).readers, [mine])
+
+
+class _Descriptor:
+    """A reader of one end of a pipe, for the real reactor."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def doRead(self):
+        pass
+
+    def connectionLost(self, reason):
+        pass
+
+    def logPrefix(self) -> str:
+        return "test"
+
+
+class FdTables(SynchronousTestCase):
+    """
+    The epoll reactor's snapshot copies its tables instead of listing its
+    readers and writers: it finds exactly what the lists would.
+    """
+
+    def setUp(self) -> None:
+        from twisted.internet import reactor
+
+        if not inspection._fd_tables(reactor):
+            raise SkipTest("not a reactor whose tables a snapshot copies")
+        self.reactor = reactor
+        self.addCleanup(capture.judge_calls_of, capture._judged[0])
+        self.addCleanup(capture.new_calls.extend, list(capture.new_calls))
+        read, write = os.pipe()
+        self.addCleanup(os.close, read)
+        self.addCleanup(os.close, write)
+        self.fd = read
+
+    def add(self, descriptor, writer=False):
+        add, remove = (
+            (self.reactor.addWriter, self.reactor.removeWriter) if writer
+            else (self.reactor.addReader, self.reactor.removeReader)
+        )
+        add(descriptor)
+        self.addCleanup(remove, descriptor)
+
+    def test_same_objects_nothing_new(self):
+        snapshot = inspection.Snapshot(self.reactor)
+        self.assertIsNotNone(snapshot._tables)
+        self.assertIsNone(snapshot.look(self.reactor))
+
+    def test_new_reader_and_writer(self):
+        snapshot = inspection.Snapshot(self.reactor)
+        reader = _Descriptor(self.fd)
+        self.add(reader)
+        self.assertEqual(snapshot.look(self.reactor).readers, [reader])
+        self.reactor.removeReader(reader)
+        self.assertIsNone(snapshot.look(self.reactor))
+        self.add(reader, writer=True)
+        self.assertEqual(snapshot.look(self.reactor).writers, [reader])
+
+    def test_another_object_on_the_same_number_is_new(self):
+        old = _Descriptor(self.fd)
+        self.add(old)
+        snapshot = inspection.Snapshot(self.reactor)
+        self.reactor.removeReader(old)
+        new = _Descriptor(self.fd)
+        self.add(new)
+        self.assertEqual(snapshot.look(self.reactor).readers, [new])
+
+    def test_removed_is_not_new(self):
+        old = _Descriptor(self.fd)
+        self.add(old)
+        snapshot = inspection.Snapshot(self.reactor)
+        self.reactor.removeReader(old)
+        self.assertIsNone(snapshot.look(self.reactor))
+
+    def test_own_methods_are_listed(self):
+        # A subclass with its own getReaders is asked, never its tables.
+        cls = type(self.reactor)
+        sub = type("Listing", (cls,), {"getReaders": lambda self: cls.getReaders(self)})
+        self.assertFalse(inspection._lists_from_fd_tables.get(sub, False))
+        self.patch(self.reactor, "__class__", sub)
+        self.assertIsNone(inspection._fd_tables(self.reactor))
+        snapshot = inspection.Snapshot(self.reactor)
+        self.assertIsNone(snapshot._tables)
+        reader = _Descriptor(self.fd)
+        self.add(reader)
+        self.assertEqual(snapshot.look(self.reactor).readers, [reader])
 
 
 class LazyDiagnosis(SynchronousTestCase):

@@ -110,22 +110,80 @@ def _held(reactor) -> tuple[list, list, list, list]:
     )
 
 
-def _raw(reactor) -> tuple[list, list, list, list]:
-    """
-    ``_held`` with the reactor's own readers still in: what a snapshot
-    keeps.  Filtering is left to the rare look that finds something new.
-    """
+def _others(reactor) -> tuple[list, list]:
+    """Child processes and thread-pool work, now: ``_held``'s last two groups."""
     # _processes() and _thread_work(), inlined: twice per test.
     module = sys.modules.get("twisted.internet.process")
     handlers = getattr(module, "reapProcessHandlers", None) if module is not None else None
     pool = getattr(reactor, "threadpool", None)
     work = getattr(pool, "_strictclean_work", None) if pool is not None else None
+    # Empty tuples when there are none, as there mostly are: nothing built.
+    return (list(handlers.values()) if handlers else (), list(work) if work else ())
+
+
+# Reactor classes whose getReaders() and getWriters() list their readers
+# and writers from three tables (descriptors by file number, the numbers
+# read, the numbers written; plus the continuous polling of regular files)
+# and whose tables a snapshot copies instead (``_fd_tables``): Twisted's
+# epoll reactor, the default on Linux.  By type: True or False.
+_FD_TABLES = ("twisted.internet.epollreactor", "EPollReactor")
+_lists_from_fd_tables: dict = {}
+
+
+def _fd_tables(reactor):
+    """
+    Copies of the tables ``reactor`` lists its readers and writers from:
+    (selectables by file number, numbers read, numbers written), or None
+    for a reactor of another kind or one polling a regular file.
+
+    Three copies made in C cost about a quarter of getReaders() and
+    getWriters(), which build their lists in Python, at each test's start
+    and again at its end; the copies also hold the objects, so their ids
+    are not reused during the test.
+    """
+    kind = type(reactor)
+    listed = _lists_from_fd_tables.get(kind)
+    if listed is None:
+        known = getattr(sys.modules.get(_FD_TABLES[0]), _FD_TABLES[1], None)
+        # Only while the methods are Twisted's own, reading these tables.
+        listed = _lists_from_fd_tables[kind] = (
+            known is not None
+            and issubclass(kind, known)
+            and kind.getReaders is known.getReaders
+            and kind.getWriters is known.getWriters
+        )
+    if not listed:
+        return None
+    polling = reactor._continuousPolling
+    if polling._readers or polling._writers:
+        return None
+    return reactor._selectables.copy(), reactor._reads.copy(), reactor._writes.copy()
+
+
+def _same_fd_tables(reactor, tables) -> bool:
+    """
+    Whether ``reactor`` (one ``_fd_tables`` copied) has the very readers and
+    writers it had when ``tables`` were copied: the same numbers read and
+    written (numbers compare in C: no user code), the same object under
+    each (by identity, in the table's order; a number freed and taken
+    again reorders it, and the full look then decides).
+    """
+    selectables, reads, writes = tables
+    now = reactor._selectables
+    polling = reactor._continuousPolling
     return (
-        reactor.getReaders(),
-        reactor.getWriters(),
-        list(handlers.values()) if handlers else [],
-        list(work) if work else [],
+        reactor._reads == reads
+        and reactor._writes == writes
+        and len(now) == len(selectables)
+        and all(map(is_, now.values(), selectables.values()))
+        and not (polling._readers or polling._writers)
     )
+
+
+def _listed(tables) -> tuple[list, list]:
+    """The readers and writers that ``tables`` (``_fd_tables``) held, as getReaders() and getWriters() list them."""
+    selectables, reads, writes = tables
+    return [selectables[fd] for fd in reads], [selectables[fd] for fd in writes]
 
 
 class Snapshot:
@@ -139,7 +197,7 @@ class Snapshot:
     created since the test started instead (``capture.new_calls``).
     """
 
-    __slots__ = ("_alive", "_adopted")
+    __slots__ = ("_tables", "_selectables", "_others", "_adopted")
 
     def __init__(self, reactor) -> None:
         capture.judge_calls_of(reactor)
@@ -147,11 +205,18 @@ class Snapshot:
         if _others_noted():
             _forget_others()
         # Holding the objects keeps their ids from being reused by new ones
-        # during the test.  Kept as the reactor lists them: most tests end
-        # with the very same objects, which compare cheaply (``look``).
-        self._alive = _raw(reactor)
+        # during the test.  Kept as the reactor's own tables, or lists, hold
+        # them: most tests end with the very same objects, which compare
+        # cheaply (``look``).
+        self._tables = _fd_tables(reactor)
+        self._selectables = None if self._tables is not None else (reactor.getReaders(), reactor.getWriters())
+        self._others = _others(reactor)
         # What was adopted (``adopt``), grouped like ``_alive``; rare.
         self._adopted = None
+
+    def _alive(self) -> tuple:
+        """What the reactor held at the snapshot, grouped as ``_held`` groups it, the reactor's own readers in."""
+        return (self._selectables or _listed(self._tables)) + self._others
 
     def new_since(self, reactor) -> Leftovers:
         """What the reactor holds now that it did not hold at the snapshot."""
@@ -159,17 +224,14 @@ class Snapshot:
 
     def look(self, reactor) -> Leftovers | None:
         """``new_since``, or None when nothing is new (a clean test: no list built)."""
-        readers, writers, processes, threads = alive = self._alive
-        now_readers, now_writers, now_processes, now_threads = now = _raw(reactor)
+        processes, threads = self._others
+        now_processes, now_threads = now_others = _others(reactor)
         calls = _new_calls()
         # By identity: an object's own __eq__ is user code, never ours to run.
         if (
             self._adopted is None
-            and len(readers) == len(now_readers)
-            and len(writers) == len(now_writers)
             and not (processes or now_processes or threads or now_threads)
-            and (not readers or readers[0] is now_readers[0] and all(map(is_, readers, now_readers)))
-            and (not writers or writers[0] is now_writers[0] and all(map(is_, writers, now_writers)))
+            and self._same_selectables(reactor)
         ):
             # The common case: the reactor holds the very objects it held
             # before (else the look below tells what is new).
@@ -178,9 +240,10 @@ class Snapshot:
             left = Leftovers(calls, [], [], [], [])
         else:
             internal = _internal_readers(reactor)
-            ids = {id(x) for group in alive for x in group}
+            ids = {id(x) for group in self._alive() for x in group}
             for group in self._adopted or ():
                 ids.update(id(x) for x in group)
+            now = (reactor.getReaders(), reactor.getWriters()) + now_others
             readers, writers, processes, threads = (
                 [x for x in group if id(x) not in ids and id(x) not in skip]
                 for group, skip in zip(now, (internal, internal, (), ()))
@@ -188,6 +251,19 @@ class Snapshot:
             left = Leftovers(calls, readers, writers, processes, threads)
         _others_left(reactor, left)
         return left if left else None
+
+    def _same_selectables(self, reactor) -> bool:
+        """Whether the reactor's readers and writers are the very objects they were at the snapshot."""
+        if self._tables is not None:
+            return _same_fd_tables(reactor, self._tables)
+        readers, writers = self._selectables
+        now_readers, now_writers = reactor.getReaders(), reactor.getWriters()
+        return (
+            len(readers) == len(now_readers)
+            and len(writers) == len(now_writers)
+            and (not readers or readers[0] is now_readers[0] and all(map(is_, readers, now_readers)))
+            and (not writers or writers[0] is now_writers[0] and all(map(is_, writers, now_writers)))
+        )
 
     def adopt(self, objects: Leftovers) -> None:
         """
@@ -367,7 +443,10 @@ def merge(first: Leftovers, second: Leftovers) -> Leftovers:
 
 def _new_calls() -> list:
     """The judged reactor's calls created since the snapshot, still pending."""
-    return [call for call in capture.new_calls if not (call.cancelled or call.called)]
+    calls = capture.new_calls
+    if not calls:
+        return []  # a test that made none: no comprehension to run
+    return [call for call in calls if not (call.cancelled or call.called)]
 
 
 def spin(reactor) -> None:

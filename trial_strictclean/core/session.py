@@ -228,7 +228,8 @@ class Session:
         return bool(findings) and self.report(test, result, findings)
 
     def stop(self, test) -> None:
-        if self._test is _unwrapped(test):
+        # The test itself, mostly (pytest's): no unwrapping to do.
+        if self._test is test or self._test is _unwrapped(test):
             self._test = self._snapshot = self._looked = None
 
     def look(self, test) -> None:

@@ -177,17 +177,16 @@ class StrictClean:
         self._shown_notes: list[str] = []
         # Reports are kept where the results arrive: not in an xdist worker.
         self.reports = None if self.is_worker else Reports(settings, self.root, warn=self._warn)
-        if self.reports is None:
-            # Nothing to record here (an xdist worker): its records are kept
-            # where the reports arrive.  Not a routine, so pluggy does not
-            # register it at all: three calls fewer per test.
-            self.pytest_runtest_logreport = None
+        # Where passed phases need no record (pytest_runtest_logreport).
+        self._passes_unrecorded = self.reports is not None and not self.reports.outcomes.every_test
         self._test = None
         # The test during which fixture ownership failed: not judged.
         self._unsure = None
         self._judging = None
-        # (item, verdict) of the test just judged, if it has anything to
-        # carry to its teardown report (_judge).
+        # The item just judged here, until its teardown report goes by
+        # (pytest_runtest_logreport), and its verdict, if it has anything
+        # to carry to that report (_judge).
+        self._judged = None
         self._verdict = None
         self._owners: dict = {}
         # What outlived every test in each xdist worker (controller).
@@ -343,7 +342,8 @@ class StrictClean:
         if self._finished:
             self._finished = []
         self._unsure = None
-        self._verdict = (item, verdict) if verdict is not None else None
+        self._judged = item
+        self._verdict = verdict
         return verdict
 
     # -- fixtures with a wider scope ----------------------------------------
@@ -427,63 +427,62 @@ class StrictClean:
 
     # -- results, wherever they arrive --------------------------------------
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        report = yield
-        if call.when == "teardown":
-            kept, self._verdict = self._verdict, None
-            if kept is not None and kept[0] is item:
-                findings, text, ignored, shared = kept[1]
-                if findings:
-                    report.strictclean = [f.to_dict() for f in findings]
-                    if not (call.excinfo is not None and isinstance(call.excinfo.value, DirtyReactor)):
-                        report.sections.append(("trial-strictclean", text))
-                    else:
-                        report.longrepr = text.rstrip("\n")
-                if ignored:
-                    report.strictclean_ignored = [i.to_dict() for i in ignored]
-                if shared:
-                    report.strictclean_shared = list(shared)
-            # self._not_blamed(), inlined: once per test.
-            unsent = self.inherited + self.session.not_theirs - self._sent
-            if unsent:
-                report.strictclean_inherited = unsent
-                self._sent += unsent
-            if len(self._notes) > self._notes_sent:
-                report.strictclean_notes = self._notes[self._notes_sent :]
-                self._notes_sent = len(self._notes)
-        return report
+    def _carry(self, report) -> None:
+        """
+        Put on the teardown report of the test judged here its verdict, and
+        what this process has not yet reported: the count of objects not
+        blamed, our notes (from an xdist worker, reports are the only way
+        out).
+        """
+        item, self._judged = self._judged, None
+        verdict, self._verdict = self._verdict, None
+        if verdict is not None and report.nodeid == item.nodeid:
+            findings, text, ignored, shared = verdict
+            if findings:
+                report.strictclean = [f.to_dict() for f in findings]
+                if report.failed and _dirty_reactor(report):
+                    report.longrepr = text.rstrip("\n")
+                else:
+                    report.sections.append(("trial-strictclean", text))
+            if ignored:
+                report.strictclean_ignored = [i.to_dict() for i in ignored]
+            if shared:
+                report.strictclean_shared = list(shared)
+        # self._not_blamed(), inlined: once per test.
+        unsent = self.inherited + self.session.not_theirs - self._sent
+        if unsent:
+            report.strictclean_inherited = unsent
+            self._sent += unsent
+        if len(self._notes) > self._notes_sent:
+            report.strictclean_notes = self._notes[self._notes_sent :]
+            self._notes_sent = len(self._notes)
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_report_to_serializable(self, config, report):
-        data = yield
-        if data is not None:
-            for name in _CARRIED:
-                if hasattr(report, name):
-                    data[name] = getattr(report, name)
-        return data
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_report_from_serializable(self, config, data):
-        report = yield
-        if report is not None:
-            for name in _CARRIED:
-                if name in data:
-                    setattr(report, name, data[name])
-        return report
-
+    # First of all: the teardown report of a test judged here gets what it
+    # carries before anything reads it (xdist's serialization in a worker,
+    # -x, --lf, junitxml, the terminal).  Done here rather than in a
+    # pytest_runtest_makereport wrapper, which pluggy would call, as a
+    # generator, for each of the three phases of every test.
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report) -> None:
+        if self._judged is not None and report.when == "teardown":
+            self._carry(report)
+        # ``outcome`` rather than the ``passed`` property: one Python call
+        # fewer, three times per test.
+        if self._passes_unrecorded and report.outcome == "passed":
+            # Nothing to keep: a passed phase is recorded only when a report
+            # file lists every test.  Nor a JUnit file to rewrite
+            # (reports.test_done): there is none when not every test is
+            # recorded.  What a passed phase may still bring is an
+            # unexpected success (``wasxfail``, on a call) or what a test
+            # judged here or in an xdist worker carries (on a teardown):
+            # nothing on a setup.
+            when = report.when
+            if when == "setup" or not _has_ours(report, when):
+                return
         reports = self.reports
         if reports is None:
             return
         outcomes = reports.outcomes
-        if not outcomes.every_test and report.passed:
-            # Nothing to keep: a passed phase is recorded only when a report
-            # file lists every test (three of these per test, every test).
-            # Nor a JUnit file to rewrite (reports.test_done): there is
-            # none when not every test is recorded.
-            if not _has_ours(report):
-                return
         test = _Reported(report, self.rootpath)
         when = report.when
         if when == "setup":
@@ -663,14 +662,20 @@ def _owned(finding: Finding, prefix: str) -> Finding:
     )
 
 
-def _has_ours(report) -> bool:
-    """Whether the report carries anything of ours, or is an unexpected success."""
-    # Three times per test: one look at the instance's attributes, where
-    # pytest, xdist and we put these, rather than six hasattr().
+def _has_ours(report, when: str = "") -> bool:
+    """
+    Whether the report carries anything of ours, or is an unexpected
+    success.  Of a call's report, only the latter: ``_carry`` puts ours on
+    teardown reports only.
+    """
+    # Twice per test: one look at the instance's attributes, where pytest,
+    # xdist and we put these, rather than six hasattr().
     plain = _plain_reports.get(type(report))
     if plain is None:
         plain = _plain_reports[type(report)] = _plain(type(report))
     if plain:
+        if when == "call":
+            return "wasxfail" in report.__dict__
         return not _OURS.isdisjoint(report.__dict__)
     return any(hasattr(report, name) for name in _OURS)
 
@@ -686,6 +691,17 @@ def _plain(cls) -> bool:
         and not hasattr(cls, "__getattr__")
         and not any(hasattr(cls, name) for name in _OURS)
     )
+
+
+# How pytest states the teardown's exception when it is our DirtyReactor
+# (``report.longrepr.reprcrash.message``, whatever --tb says).
+_DIRTY_REACTOR = f"{DirtyReactor.__module__}.{DirtyReactor.__qualname__}: "
+
+
+def _dirty_reactor(report) -> bool:
+    """Whether the report's phase failed with our DirtyReactor (not another error of its teardown)."""
+    message = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
+    return isinstance(message, str) and message.startswith(_DIRTY_REACTOR)
 
 
 def _ours(text: str) -> bool:
@@ -731,7 +747,11 @@ def _skip_reason(report) -> str:
     return str(longrepr)
 
 
-# Report attributes of ours, carried from an xdist worker to the controller.
+# Report attributes of ours, carried from an xdist worker to the controller
+# as pytest carries any attribute of a report: its serialization copies the
+# report's __dict__, and TestReport(**data) sets what it does not know as
+# attributes.  No report_to/from_serializable wrapper of ours (three calls
+# per test in each process) adds anything to that.
 _CARRIED = (
     "strictclean", "strictclean_ignored", "strictclean_shared", "strictclean_inherited", "strictclean_notes",
 )
