@@ -391,3 +391,20 @@ def _tagged(suite: str, tag: str) -> int:
             if text.rstrip().endswith(f"# {tag}"):
                 return number
     raise AssertionError(f"no line tagged {tag!r} in {suite}")
+
+
+class FailingTests(PytestRun):
+    """pytest-twisted keeps a failing test's failure in its own Deferred: never reported twice."""
+
+    def test_each_failure_once(self):
+        status, output = self.pytest("--strictclean", suites=("suite_failing.py",))
+        self.assertEqual(status, 1, output)
+        summary = output.splitlines()[-1]
+        # One error at setup (the fixture), one at teardown (the other error).
+        self.assertIn("4 failed, 2 errors", summary, output)
+        self.assertIn("ERROR at setup of test_uses_a_broken_fixture", output)
+        # The one error of its own a test left besides its failure.
+        self.assertEqual(_errors(output), ["test_fails_and_leaves_another_error"], output)
+        self.assertIn("unhandled-error: ZeroDivisionError", output)
+        self.assertNotIn("unhandled-error: AssertionError", output)
+        self.assertNotIn("Unhandled error in Deferred", output)

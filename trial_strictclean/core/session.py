@@ -179,6 +179,11 @@ class Session:
         # own, keeping its own account of what belongs to something else
         # (the pytest adapter's shared servers, read practically).
         self.assign = None
+        # Optional: reported(failure) says whether the runner itself already
+        # reported the error of an unhandled failure (pytest-twisted raises
+        # a failing test's error into pytest and leaves it in its own
+        # Deferred): not the test's leftover.
+        self.reported = None
         # Whose idiom the fixes are written in (diagnosis.Context.runner).
         self.runner = "trial"
         # What a leftover becomes when the runner leaves the reactor alone
@@ -288,6 +293,11 @@ class Session:
             # look, Trial's own Deferred for the test may still carry the
             # test's failure, which Trial takes right after.
             errors = unhandled.pending()
+            if errors and self.reported is not None:
+                known = [e for e in errors if self.reported(e.failResult)]
+                if known:
+                    unhandled.defuse(known)  # nor logged later, against another test
+                    errors = [e for e in errors if e.failResult is not None]
             if errors:
                 findings = findings + [unhandled.finding(e, self.root) for e in errors]
                 subjects = subjects + errors

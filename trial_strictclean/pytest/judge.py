@@ -155,6 +155,7 @@ class StrictClean:
         # Fixes in pytest's idiom: a fixture's teardown, not self.addCleanup.
         self.session.runner = "pytest"
         self.session.assign = self._assign
+        self.session.reported = _raised_into_pytest
         # Owners finalized during the teardown being judged: their ports
         # still own the server ends that test left.
         self._finished: list = []
@@ -660,6 +661,28 @@ def _owned(finding: Finding, prefix: str) -> Finding:
         message=prefix + finding.message,
         detail=prefix + (finding.detail or finding.message),
     )
+
+
+# pytest's own modules: an error whose traceback passes through one was
+# raised into pytest, which reported it.
+_PYTEST_PRIVATE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(pytest.__file__))), "_pytest", "")
+
+
+def _raised_into_pytest(failure) -> bool:
+    """
+    Whether the error of this unhandled failure went up into pytest, which
+    reported it as a test's or a fixture's outcome.  pytest-twisted waits
+    for a test (and an async fixture) through a Deferred, raises its
+    failure into pytest and leaves the failure in that Deferred: without
+    this, every failing test would also get an "unhandled error" at its
+    teardown.  Asked only of unhandled failures, which are rare.
+    """
+    entry = getattr(getattr(failure, "value", None), "__traceback__", None)
+    while entry is not None:
+        if entry.tb_frame.f_code.co_filename.startswith(_PYTEST_PRIVATE):
+            return True
+        entry = entry.tb_next
+    return False
 
 
 def _has_ours(report, when: str = "") -> bool:
