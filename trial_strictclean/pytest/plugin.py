@@ -42,6 +42,30 @@ def pytest_configure(config) -> None:
     shared = config.getoption("strictclean_shared") or config.getini("strictclean_shared") or "strict"
     if shared not in SHARED:
         raise pytest.UsageError(f"strictclean_shared = {shared!r} must be one of {', '.join(SHARED)}")
+    _import_plainly()
     from .judge import StrictClean
 
     config.pluginmanager.register(StrictClean(config, shared), "trial-strictclean")
+
+
+def _import_plainly() -> None:
+    """
+    Take this package off the list of names pytest's assertion rewriter
+    imports itself.  pytest puts every package of a ``pytest11`` plugin's
+    distribution there, so that a plugin's failing asserts read well; ours
+    are not test code, and importing them through the rewriter cost about
+    50 M instructions at start-up (its own byte-code cache, read object by
+    object), more than everything else we do before the first test, and
+    left the two asserts of our ``callLater`` rewritten on the hottest
+    path.  Private attributes of pytest's hook: where they are not there,
+    modules are imported as before, only slower.
+    """
+    import sys
+
+    for finder in sys.meta_path:
+        marked = getattr(finder, "_must_rewrite", None)
+        if isinstance(marked, set) and __package__.partition(".")[0] in marked:
+            marked.discard(__package__.partition(".")[0])
+            cache = getattr(finder, "_marked_for_rewrite_cache", None)
+            if isinstance(cache, dict):
+                cache.clear()  # it may have answered for a name of ours already
