@@ -14,13 +14,10 @@ import os
 import tempfile
 import time
 import weakref
-from typing import TYPE_CHECKING
 
 from ..core.config import Config, ConfigError
 from ..core.ignore import Triage
-
-if TYPE_CHECKING:
-    from ..core.outcomes import Outcomes
+from ..core.outcomes import Outcomes
 
 # The quickest JUnit rewrite interval, and how many times the cost of one
 # write we wait before the next.
@@ -76,40 +73,6 @@ def check_writable(config: Config) -> None:
             raise ConfigError(f"{setting}: cannot write a file there")
 
 
-class _NothingRecorded:
-    """
-    ``Reports.outcomes`` of a run without a report file that lists every
-    test, until a test has something to record: then the real
-    ``core.outcomes.Outcomes`` takes its place (any attribute asked of this
-    one makes it).  A run whose tests all pass never imports
-    core/outcomes.py: each module costs about 2 M instructions or more at
-    pytest start-up (the assertion rewriter imports every module of ours).
-    """
-
-    every_test = False
-
-    def __init__(self, reports: Reports) -> None:
-        self._reports = reports
-
-    def _outcomes(self) -> Outcomes:
-        outcomes = self._reports.outcomes
-        if outcomes is self:
-            from ..core.outcomes import Outcomes
-
-            outcomes = self._reports.outcomes = Outcomes(self._reports.root, every_test=False)
-        return outcomes
-
-    def records(self) -> list:
-        outcomes = self._reports.outcomes
-        return [] if outcomes is self else outcomes.records()
-
-    def __getattr__(self, name: str):
-        if name.startswith("__"):
-            # Probes of protocols (copy, pickle, ...) make nothing.
-            raise AttributeError(name)
-        return getattr(self._outcomes(), name)
-
-
 class Reports:
     """The records, ignore rules and report files of one run."""
 
@@ -117,12 +80,7 @@ class Reports:
         self.config = config
         self.root = root
         self._warn = warn
-        if config.json or config.junit_xml:
-            from ..core.outcomes import Outcomes
-
-            self.outcomes = Outcomes(root, every_test=True)
-        else:
-            self.outcomes = _NothingRecorded(self)
+        self.outcomes = Outcomes(root, every_test=bool(config.json or config.junit_xml))
         # The judging session's triage, whose count the summary shows.
         self.triage = triage if triage is not None else Triage(config.ignore, root)
         self.started = time.time()
@@ -147,8 +105,7 @@ class Reports:
 
     def _json(self) -> bytes:
         # Imported here, as the JUnit writer is: a run without a JSON
-        # report never loads it (pytest imports each module of ours
-        # through its assertion rewriter, at about 2 M instructions each).
+        # report never loads it (each module costs the run its import).
         from . import json_report
 
         return json_report.render(self.outcomes.records(), self.run_level).encode("utf-8")
