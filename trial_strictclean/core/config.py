@@ -162,8 +162,8 @@ def load(cwd: str, environ=os.environ) -> Config:
     if not table and not any(name.startswith(ENV_PREFIX) for name in environ):
         # Nothing set, as in most runs: the checks of what is set
         # (config_check.py) are imported only when something is, for each
-        # module costs about 2 M instructions or more at pytest start-up
-        # (the assertion rewriter imports every module of this package).
+        # module costs the run its import (docs/internals.rst, "Cost of
+        # capture").
         return Config(source=source)
     from .config_check import checked
 

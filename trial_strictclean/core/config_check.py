@@ -137,8 +137,7 @@ def checked(cwd: str, environ, source: str | None, table: dict) -> Config:
     origin = settings.pop("_baseline_origin", None)
     if settings.get("baseline"):
         # Imported only when a baseline is configured: each module costs
-        # about 2 M instructions or more at pytest start-up (the assertion
-        # rewriter imports every module of this package).
+        # the run its import (docs/internals.rst, "Cost of capture").
         from . import baseline as baseline_file
 
         try:

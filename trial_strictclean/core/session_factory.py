@@ -26,7 +26,7 @@ def new_session(root: str, settings: config.Config, warn, report) -> Session:
     if settings.baseline or settings.baseline_entries:
         # Only with a baseline: without one the triage's empty default
         # stands in and core/baseline.py is never imported (each module
-        # costs about 2 M instructions or more at pytest start-up).
+        # costs the run its import: docs/internals.rst, "Cost of capture").
         from .baseline import Baseline
 
         baseline = Baseline(settings.baseline_entries, settings.baseline or "")

@@ -533,8 +533,8 @@ class StrictClean:
         ignored, stale = reports.triage.ignored, reports.triage.stale()
         text = ""
         # A clean run without report files has nothing to summarise: the
-        # renderers are then never imported (pytest imports each module of
-        # ours through its assertion rewriter, about 2 M instructions each).
+        # renderers are then never imported (each module costs the run its
+        # import: docs/internals.rst, "Cost of capture").
         if records or ignored or stale or written or reports.run_level:
             from ..render.summary import render_run_level, render_summary
 

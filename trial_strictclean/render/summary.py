@@ -17,8 +17,8 @@ from .text import WIDTH, items, render, run_level_headline, wrap
 
 if TYPE_CHECKING:
     # Named in annotations only: a summary of a run without a baseline
-    # does not import core/baseline.py (each module costs about 2 M
-    # instructions or more under pytest's assertion rewriter).
+    # does not import core/baseline.py (each module costs the run its
+    # import: docs/internals.rst, "Cost of capture").
     from ..core.baseline import Entry
     from ..core.outcomes import TestRecord
 
